@@ -1,0 +1,217 @@
+//! The message bus every service talks through. Subjects are dot-separated tokens; subscriptions
+//! may use `*` (exactly one token) and `>` (one or more trailing tokens), as NATS does. The embedded
+//! bus and the NATS bus implement the same trait, so services never know which one runs.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusMessage {
+    pub subject: String,
+    pub payload: Bytes,
+    /// Where a responder sends its answer (request/reply).
+    pub reply: Option<String>,
+}
+
+impl BusMessage {
+    pub fn new(subject: impl Into<String>, payload: impl Into<Bytes>) -> Self {
+        BusMessage {
+            subject: subject.into(),
+            payload: payload.into(),
+            reply: None,
+        }
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, BusError> {
+        serde_json::from_slice(&self.payload).map_err(|e| BusError::Decode(e.to_string()))
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum BusError {
+    #[error("invalid subject `{subject}`: {reason}")]
+    InvalidSubject { subject: String, reason: String },
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("nobody listens on `{0}`")]
+    NoResponders(String),
+    #[error("the bus is closed")]
+    Closed,
+    #[error("could not encode message: {0}")]
+    Encode(String),
+    #[error("could not decode message: {0}")]
+    Decode(String),
+    #[error("bus connection: {0}")]
+    Connection(String),
+}
+
+/// Counters every bus keeps; shown by `/api/status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusStats {
+    pub published: u64,
+    pub delivered: u64,
+    /// Messages given up because a subscriber stayed full past the publish wait.
+    pub dropped: u64,
+    pub subscriptions: u64,
+}
+
+/// A live subscription: a stream of messages. Dropping it unsubscribes.
+pub struct Subscription {
+    inner: Pin<Box<dyn Stream<Item = BusMessage> + Send>>,
+}
+
+impl Subscription {
+    pub fn new(stream: impl Stream<Item = BusMessage> + Send + 'static) -> Self {
+        Subscription {
+            inner: Box::pin(stream),
+        }
+    }
+
+    /// The next message, or `None` when the bus has closed.
+    pub async fn next(&mut self) -> Option<BusMessage> {
+        futures::StreamExt::next(&mut self.inner).await
+    }
+}
+
+impl Stream for Subscription {
+    type Item = BusMessage;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BusMessage>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+#[async_trait]
+pub trait Bus: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Publishes a message. May wait a bounded time when a subscriber is full (see the
+    /// implementation's overload policy); never waits forever.
+    async fn publish_message(&self, message: BusMessage) -> Result<(), BusError>;
+
+    /// Every message whose subject matches `pattern`.
+    async fn subscribe(&self, pattern: &str) -> Result<Subscription, BusError>;
+
+    /// Like [`Bus::subscribe`], but each message goes to only one member of `group`.
+    async fn queue_subscribe(&self, pattern: &str, group: &str) -> Result<Subscription, BusError>;
+
+    /// Publishes with a reply subject and waits for the first answer.
+    async fn request(
+        &self,
+        subject: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<BusMessage, BusError>;
+
+    fn stats(&self) -> BusStats;
+
+    async fn publish(&self, subject: &str, payload: Bytes) -> Result<(), BusError> {
+        self.publish_message(BusMessage::new(subject, payload))
+            .await
+    }
+}
+
+/// JSON conveniences over any bus.
+#[async_trait]
+pub trait BusExt: Bus {
+    async fn publish_json<T: Serialize + Sync>(
+        &self,
+        subject: &str,
+        value: &T,
+    ) -> Result<(), BusError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| BusError::Encode(e.to_string()))?;
+        self.publish(subject, Bytes::from(bytes)).await
+    }
+}
+
+impl<B: Bus + ?Sized> BusExt for B {}
+
+/// Validates a subject to publish on: non-empty tokens, no wildcards, no white space.
+pub fn validate_subject(subject: &str) -> Result<(), BusError> {
+    validate(subject, false)
+}
+
+/// Validates a subscription pattern: like a subject, but `*` may stand for a token and `>` for the
+/// last one.
+pub fn validate_pattern(pattern: &str) -> Result<(), BusError> {
+    validate(pattern, true)
+}
+
+fn validate(s: &str, wildcards: bool) -> Result<(), BusError> {
+    let err = |reason: &str| BusError::InvalidSubject {
+        subject: s.chars().take(256).collect(),
+        reason: reason.into(),
+    };
+    if s.is_empty() {
+        return Err(err("empty"));
+    }
+    let tokens: Vec<&str> = s.split('.').collect();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.is_empty() {
+            return Err(err("empty token"));
+        }
+        if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err("white space or control character"));
+        }
+        let wild = *t == "*" || *t == ">";
+        if (t.contains('*') || t.contains('>')) && !wild {
+            return Err(err("a wildcard must be a whole token"));
+        }
+        if wild && !wildcards {
+            return Err(err("wildcards are for subscriptions only"));
+        }
+        if *t == ">" && i + 1 != tokens.len() {
+            return Err(err("`>` must be the last token"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `subject` matches `pattern` (NATS token rules).
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (p.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(pt), Some(st)) if pt == st => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_follow_nats_rules() {
+        assert!(subject_matches("event.>", "event.field.updated"));
+        assert!(!subject_matches("event.>", "event"));
+        assert!(subject_matches("event.*.updated", "event.node.updated"));
+        assert!(!subject_matches("event.*.updated", "event.node.created"));
+        assert!(!subject_matches("event.*", "event.node.updated"));
+        assert!(subject_matches("a.b", "a.b"));
+        assert!(!subject_matches("a.b", "a.b.c"));
+        assert!(!subject_matches("a.b.c", "a.b"));
+    }
+
+    #[test]
+    fn validates_subjects_and_patterns() {
+        assert!(validate_subject("message.to_gateway.gw1").is_ok());
+        for bad in ["", "a..b", "a.*", "a b", "a.b>", ".a"] {
+            assert!(validate_subject(bad).is_err(), "{bad}");
+        }
+        assert!(validate_pattern("a.*.c.>").is_ok());
+        assert!(validate_pattern("a.>.c").is_err());
+    }
+}
