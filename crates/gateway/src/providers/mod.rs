@@ -1,0 +1,3 @@
+//! Provider plugins, one folder each.
+
+pub mod mysensors;

@@ -1,0 +1,1 @@
+//! MySensors (protocol 2.x).
