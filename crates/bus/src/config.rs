@@ -108,6 +108,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_inside_a_type_tagged_section() {
+        // The server selects the bus with `type: embedded` beside these keys.
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Bus {
+            Embedded(EmbeddedBusConfig),
+        }
+        let Bus::Embedded(config) =
+            serde_norway::from_str("type: embedded\nsubscriber_capacity: 8\n").unwrap();
+        assert_eq!(config.subscriber_capacity, 8);
+        let err = serde_norway::from_str::<Bus>("type: embedded\ncapacity: 8\n").unwrap_err();
+        assert!(err.to_string().contains("capacity"), "{err}");
+    }
+
+    #[test]
     fn rejects_unknown_keys() {
         let err = serde_norway::from_str::<EmbeddedBusConfig>("publish_timeout: 1s\n").unwrap_err();
         assert!(err.to_string().contains("publish_timeout"), "{err}");
