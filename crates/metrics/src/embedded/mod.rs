@@ -1,0 +1,292 @@
+//! The `embedded` backend: a small time-series store in `<data_dir>/metrics/metrics.redb`.
+//!
+//! Points go through a bounded buffer to a background writer that commits them in batches,
+//! together with their 1-minute and 1-hour rollups. A retention pass deletes what is older than
+//! each resolution keeps, so disk use is bounded by traffic × retention.
+
+mod aggregate;
+mod buffer;
+mod error;
+mod query;
+mod retention;
+mod rollup;
+mod sample;
+mod tables;
+mod writer;
+
+pub use query::{MAX_POINTS, MAX_WINDOWS};
+
+use crate::config::{EmbeddedMetricsConfig, EmbeddedSettings};
+use async_trait::async_trait;
+use buffer::WriteBuffer;
+use chrono::{DateTime, Utc};
+use error::EmbeddedError;
+use parking_lot::{Mutex, RwLock};
+use redb::Database;
+use sample::Sample;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use switchyard_core::metrics::{
+    MetricError, MetricPoint, MetricQuery, MetricRow, MetricStats, MetricStore,
+};
+use tokio::task::{JoinHandle, spawn_blocking};
+use tokio_util::sync::CancellationToken;
+
+/// The store's file, under the data directory.
+pub const DATABASE_FILE: &str = "metrics/metrics.redb";
+
+/// Dropping the store without [`MetricStore::close`] still commits what is buffered, in the
+/// background, if the runtime lives on; `close` waits for it.
+pub struct EmbeddedMetricStore {
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    closed: AtomicBool,
+}
+
+/// What the store, its writer and its retention task share.
+pub(crate) struct Shared {
+    settings: EmbeddedSettings,
+    /// `None` once closed, so the file is released for a later open.
+    db: RwLock<Option<Arc<Database>>>,
+    buffer: WriteBuffer,
+    /// One committer at a time, so that `flush` returns only after a batch the writer already
+    /// took is on disk.
+    commit_lock: tokio::sync::Mutex<()>,
+    written: AtomicU64,
+}
+
+impl EmbeddedMetricStore {
+    /// Opens (or creates) the store and starts its writer and retention tasks.
+    pub async fn open(
+        config: &EmbeddedMetricsConfig,
+        data_dir: &Path,
+    ) -> Result<EmbeddedMetricStore, MetricError> {
+        let settings = config.settings()?;
+        let path = data_dir.join(DATABASE_FILE);
+        let db = spawn_blocking(move || open_database(&path))
+            .await
+            .map_err(EmbeddedError::from)??;
+        let shared = Arc::new(Shared {
+            settings,
+            db: RwLock::new(Some(Arc::new(db))),
+            buffer: WriteBuffer::new(settings.buffer_size, settings.batch_size, settings.max_wait),
+            commit_lock: tokio::sync::Mutex::new(()),
+            written: AtomicU64::new(0),
+        });
+        let cancel = CancellationToken::new();
+        let tasks = vec![
+            tokio::spawn(writer::run(shared.clone(), cancel.clone())),
+            tokio::spawn(retention::run(shared.clone(), cancel.clone())),
+        ];
+        Ok(EmbeddedMetricStore {
+            shared,
+            cancel,
+            tasks: Mutex::new(tasks),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs a retention pass now, as if at `now`; returns the number of rows deleted. The
+    /// background task calls this every `retention_interval`.
+    pub async fn enforce_retention(&self, now: DateTime<Utc>) -> Result<u64, MetricError> {
+        self.check_open()?;
+        Ok(self.shared.enforce_retention(now).await?)
+    }
+
+    fn check_open(&self) -> Result<(), MetricError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(MetricError::Closed);
+        }
+        Ok(())
+    }
+}
+
+fn open_database(path: &Path) -> Result<Database, EmbeddedError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let db = Database::create(path)?;
+    // Created up front so that readers never meet a missing table.
+    let txn = db.begin_write()?;
+    txn.open_table(tables::SERIES)?;
+    txn.open_table(tables::META)?;
+    txn.open_table(tables::RAW_NUMBERS)?;
+    txn.open_table(tables::RAW_TEXTS)?;
+    txn.open_table(tables::MINUTE_ROLLUPS)?;
+    txn.open_table(tables::HOUR_ROLLUPS)?;
+    txn.commit()?;
+    Ok(db)
+}
+
+impl Shared {
+    fn db(&self) -> Result<Arc<Database>, EmbeddedError> {
+        self.db.read().clone().ok_or(EmbeddedError::Closed)
+    }
+
+    /// Commits what is buffered when called (not what arrives meanwhile, so a steady stream of
+    /// writes cannot keep a flush going), in batches of `batch_size`. A batch that fails to
+    /// commit is counted as dropped: retrying it forever would stall every later point.
+    async fn commit_buffered(&self) -> Result<(), EmbeddedError> {
+        let _turn = self.commit_lock.lock().await;
+        let mut remaining = self.buffer.len();
+        while remaining > 0 {
+            let db = self.db()?;
+            let batch: Vec<Sample> = self.buffer.take(self.settings.batch_size.min(remaining));
+            if batch.is_empty() {
+                break;
+            }
+            let n = batch.len();
+            remaining = remaining.saturating_sub(n);
+            let committed = spawn_blocking(move || writer::commit(&db, &batch))
+                .await
+                .map_err(EmbeddedError::from)
+                .and_then(|r| r);
+            if let Err(e) = committed {
+                self.buffer.count_dropped(n);
+                return Err(e);
+            }
+            self.written.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    async fn enforce_retention(&self, now: DateTime<Utc>) -> Result<u64, EmbeddedError> {
+        let db = self.db()?;
+        let retention = self.settings.retention;
+        spawn_blocking(move || retention::enforce(&db, &retention, now)).await?
+    }
+}
+
+#[async_trait]
+impl MetricStore for EmbeddedMetricStore {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    /// Waits at most `max_wait` for buffer room; points that still do not fit, and points that
+    /// cannot be kept (a non-finite number, a numeric series given text), are dropped, counted
+    /// in `stats().dropped` and logged at most every few seconds. Neither fails the call, so
+    /// one bad field never stops the others from being recorded.
+    async fn write(&self, points: Vec<MetricPoint>) -> Result<(), MetricError> {
+        self.check_open()?;
+        let mut samples = Vec::with_capacity(points.len());
+        for point in points {
+            match Sample::from_point(point) {
+                Ok(sample) => samples.push(sample),
+                Err(reason) => self.shared.buffer.reject(&reason),
+            }
+        }
+        self.shared.buffer.push(samples).await;
+        Ok(())
+    }
+
+    async fn query(&self, query: &MetricQuery) -> Result<Vec<MetricRow>, MetricError> {
+        self.check_open()?;
+        let db = self.shared.db()?;
+        let retention = self.shared.settings.retention;
+        let query = query.clone();
+        let now = Utc::now();
+        let rows = spawn_blocking(move || query::run(&db, &retention, &query, now))
+            .await
+            .map_err(EmbeddedError::from)??;
+        Ok(rows)
+    }
+
+    /// Returns once every point buffered before the call is committed.
+    async fn flush(&self) -> Result<(), MetricError> {
+        self.check_open()?;
+        Ok(self.shared.commit_buffered().await?)
+    }
+
+    /// Stops the background tasks, commits what is buffered and releases the file.
+    async fn close(&self) -> Result<(), MetricError> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(MetricError::Closed);
+        }
+        self.cancel.cancel();
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for task in tasks {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "metric background task ended abnormally");
+            }
+        }
+        let committed = self.shared.commit_buffered().await;
+        // Writes that were already waiting for room when close began.
+        let late = self.shared.buffer.take(usize::MAX).len();
+        if late > 0 {
+            self.shared.buffer.count_dropped(late);
+            tracing::warn!(
+                dropped = late,
+                "metric points arrived while closing; dropped"
+            );
+        }
+        self.shared.db.write().take();
+        Ok(committed?)
+    }
+
+    fn stats(&self) -> MetricStats {
+        MetricStats {
+            written: self.shared.written.load(Ordering::Relaxed),
+            dropped: self.shared.buffer.dropped(),
+            buffered: self.shared.buffer.len() as u64,
+        }
+    }
+}
+
+impl Drop for EmbeddedMetricStore {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use switchyard_core::metrics::MetricValue;
+    use switchyard_core::model::MetricType;
+
+    fn points(n: usize) -> Vec<MetricPoint> {
+        let now = Utc::now();
+        (0..n)
+            .map(|i| MetricPoint {
+                series: "s".into(),
+                metric_type: MetricType::Gauge,
+                timestamp: now + chrono::Duration::milliseconds(i as i64),
+                value: MetricValue::Number(i as f64),
+                tags: BTreeMap::new(),
+            })
+            .collect()
+    }
+
+    /// A disk that does not keep up: the committer is held, so the buffer cannot drain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stuck_writer_makes_writes_wait_then_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EmbeddedMetricsConfig {
+            buffer_size: 10,
+            max_wait: "50ms".into(),
+            flush_interval: "10ms".into(),
+            ..Default::default()
+        };
+        let store = EmbeddedMetricStore::open(&config, dir.path())
+            .await
+            .unwrap();
+        let stuck = store.shared.commit_lock.lock().await;
+        store.write(points(10)).await.unwrap();
+        store.write(points(7)).await.unwrap();
+        let stats = store.stats();
+        assert_eq!((stats.buffered, stats.dropped, stats.written), (10, 7, 0));
+
+        drop(stuck);
+        store.flush().await.unwrap();
+        let stats = store.stats();
+        assert_eq!((stats.buffered, stats.dropped, stats.written), (0, 7, 10));
+        store.close().await.unwrap();
+    }
+}
