@@ -1,0 +1,5 @@
+mod aggregation;
+mod buffer_bound;
+mod lifecycle;
+mod raw;
+mod retention;
