@@ -1,1 +1,3 @@
 //! MySensors (protocol 2.x).
+
+pub mod protocol;
