@@ -29,8 +29,12 @@ async fn write_every_7s(
     let points: Vec<(DateTime<Utc>, f64)> = (0..hours * 3600 / 7)
         .map(|i| (start + TimeDelta::seconds(i * 7), rng.value()))
         .collect();
-    let batch = points.iter().map(|(t, v)| number(series, *t, *v)).collect();
-    store.write(batch).await.unwrap();
+    // Committed in small batches, so rollup buckets are merged with what is already stored.
+    for chunk in points.chunks(37) {
+        let batch = chunk.iter().map(|(t, v)| number(series, *t, *v)).collect();
+        store.write(batch).await.unwrap();
+        store.flush().await.unwrap();
+    }
     points
         .iter()
         .map(|(t, v)| (t.timestamp_micros(), *v))
