@@ -15,7 +15,8 @@ use switchyard_core::EntityKind;
 use switchyard_core::filter::Query;
 use switchyard_core::storage::Storage;
 
-/// Runs every check that needs no reopening, each on its own fresh backend from `make`.
+/// Runs every check that needs no reopening, each on its own fresh backend from `make`. Call it
+/// inside a Tokio runtime (`#[tokio::test]`): the concurrency checks spawn tasks.
 pub async fn run_all<F, Fut>(make: F)
 where
     F: Fn() -> Fut,

@@ -21,6 +21,7 @@ use writer::{Request, Work, Writer};
 
 pub use file::FILE_NAME;
 
+/// Open with [`EmbeddedStorage::open`]; see the module docs for what it promises.
 pub struct EmbeddedStorage {
     tables: Arc<RwLock<Tables>>,
     /// Bounded by `queue_capacity`: when full, `apply` waits for room, so a burst of writers

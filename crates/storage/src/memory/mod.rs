@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+/// Open with [`MemoryStorage::open`]; see the module docs for what it promises.
 pub struct MemoryStorage {
     shared: Arc<Shared>,
     cancel: CancellationToken,

@@ -160,3 +160,70 @@ async fn a_file_damaged_inside_is_an_error_not_a_crash() {
     let err = err.expect("opening a damaged file must fail").to_string();
     assert!(err.contains(embedded::FILE_NAME), "{err}");
 }
+
+const CRASH_DIR: &str = "SWITCHYARD_STORAGE_CRASH_DIR";
+const CRASH_TEST: &str = "embedded::writes_acknowledged_before_a_sigkill_survive_it";
+
+/// The embedded backend's promise, tested as a user would meet it: the process is SIGKILLed
+/// while writers are busy, and every write acknowledged before the kill is there afterwards.
+/// Run normally this test is the parent; it re-runs itself (this one test) as the writer child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_acknowledged_before_a_sigkill_survive_it() {
+    if let Some(dir) = std::env::var_os(CRASH_DIR) {
+        return write_until_killed(Path::new(&dir)).await;
+    }
+    use tokio::io::AsyncBufReadExt;
+    let dirs = Dirs::new();
+    let dir = dirs.fresh();
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", CRASH_TEST, "--nocapture"])
+        .env(CRASH_DIR, &dir)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 500 {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the child stopped early");
+        if let Some(id) = line.strip_prefix("ack ") {
+            acknowledged.push(id.to_string());
+        }
+    }
+    child.kill().await.unwrap();
+
+    let s = open(&dir).await;
+    for id in &acknowledged {
+        let doc = s.get(EntityKind::Node, id).await.unwrap();
+        assert_eq!(
+            doc,
+            Some(json!({"id": id, "body": id.repeat(10)})),
+            "lost {id}"
+        );
+    }
+    s.close().await.unwrap();
+}
+
+async fn write_until_killed(dir: &Path) {
+    let s = open(dir).await;
+    let writers: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let id = format!("t{t}-{i}");
+                    let doc = json!({"id": id, "body": id.repeat(10)});
+                    s.upsert(EntityKind::Node, doc).await.unwrap();
+                    println!("ack {id}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+}
