@@ -1,1 +1,20 @@
-fn main() {}
+//! `switchyard`: the all-in-one server and its small command line.
+
+mod app;
+mod cli;
+mod config;
+mod logging;
+mod status;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchyard: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

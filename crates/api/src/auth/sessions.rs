@@ -1,0 +1,95 @@
+//! Login sessions: random bearer tokens held in memory, each with an expiry. A restart logs
+//! everyone out. The table is bounded: at the bound, expired sessions are swept and then the
+//! oldest one is dropped.
+
+use chrono::{DateTime, Duration, Utc};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+
+/// Most sessions held at once.
+pub const MAX_SESSIONS: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub user_id: String,
+    pub username: String,
+    pub roles: Vec<String>,
+    pub created: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
+pub struct Sessions {
+    ttl: Duration,
+    table: RwLock<HashMap<String, Session>>,
+}
+
+impl Sessions {
+    pub fn new(ttl: Duration) -> Self {
+        Sessions {
+            ttl,
+            table: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Opens a session and returns its token (256 random bits, hex).
+    pub fn open(&self, user_id: &str, username: &str, roles: Vec<String>) -> (String, Session) {
+        let mut bytes = [0u8; 32];
+        rand::fill(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let now = Utc::now();
+        let session = Session {
+            user_id: user_id.to_string(),
+            username: username.to_string(),
+            roles,
+            created: now,
+            expires: now + self.ttl,
+        };
+        let mut table = self.table.write();
+        if table.len() >= MAX_SESSIONS {
+            table.retain(|_, s| s.expires > now);
+            if table.len() >= MAX_SESSIONS
+                && let Some(oldest) = table
+                    .iter()
+                    .min_by_key(|(_, s)| s.created)
+                    .map(|(t, _)| t.clone())
+            {
+                table.remove(&oldest);
+            }
+        }
+        table.insert(token.clone(), session.clone());
+        (token, session)
+    }
+
+    /// The live session of `token`, if any.
+    pub fn get(&self, token: &str) -> Option<Session> {
+        let session = self.table.read().get(token).cloned()?;
+        if session.expires <= Utc::now() {
+            self.table.write().remove(token);
+            return None;
+        }
+        Some(session)
+    }
+
+    pub fn close(&self, token: &str) -> bool {
+        self.table.write().remove(token).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_open_expire_and_close() {
+        let s = Sessions::new(Duration::hours(1));
+        let (t, _) = s.open("u1", "admin", vec![]);
+        assert_eq!(t.len(), 64);
+        assert_eq!(s.get(&t).unwrap().user_id, "u1");
+        assert!(s.get("nope").is_none());
+        assert!(s.close(&t));
+        assert!(s.get(&t).is_none());
+        let expired = Sessions::new(Duration::seconds(-1));
+        let (t, _) = expired.open("u1", "admin", vec![]);
+        assert!(expired.get(&t).is_none());
+    }
+}

@@ -1,0 +1,226 @@
+//! The processor's run loop: one queue-group subscription, messages spread over workers by node
+//! (so one node's messages stay in order), each worker turning a message into [`Changes`] and
+//! committing them.
+
+use crate::changes::Changes;
+use crate::config::ProcessorConfig;
+use crate::rate_log::RateLimitedLog;
+use crate::stats::{ProcessorStats, Rejection};
+use crate::validate::{Refusal, decode};
+use crate::{field_update, node_update};
+use chrono::Utc;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::bus::{Bus, BusError, BusExt};
+use switchyard_core::metrics::MetricStore;
+use switchyard_core::model::Gateway;
+use switchyard_core::storage::StorageError;
+use switchyard_core::store::Store;
+use switchyard_core::{Message, MessageType, topics};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// The queue group processors join, so that several processes share the work.
+pub const QUEUE_GROUP: &str = "processor";
+
+static REJECT_LOG: RateLimitedLog = RateLimitedLog::new(Duration::from_secs(1));
+static FAILURE_LOG: RateLimitedLog = RateLimitedLog::new(Duration::from_secs(1));
+
+struct Shared {
+    bus: Arc<dyn Bus>,
+    store: Store,
+    metrics: Arc<dyn MetricStore>,
+    stats: Arc<ProcessorStats>,
+}
+
+pub struct Processor {
+    shared: Arc<Shared>,
+    config: ProcessorConfig,
+}
+
+impl Processor {
+    pub fn new(
+        bus: Arc<dyn Bus>,
+        store: Store,
+        metrics: Arc<dyn MetricStore>,
+        config: ProcessorConfig,
+    ) -> Self {
+        Processor {
+            shared: Arc::new(Shared {
+                bus,
+                store,
+                metrics,
+                stats: Arc::new(ProcessorStats::default()),
+            }),
+            config,
+        }
+    }
+
+    pub fn stats(&self) -> Arc<ProcessorStats> {
+        self.shared.stats.clone()
+    }
+
+    /// Subscribes (so messages published after this returns are processed) and runs until
+    /// `cancel` fires; then the workers finish what they hold and the task ends.
+    pub async fn start(
+        self,
+        cancel: CancellationToken,
+    ) -> Result<tokio::task::JoinHandle<()>, BusError> {
+        let mut sub = self
+            .shared
+            .bus
+            .queue_subscribe(topics::TO_PROCESSOR, QUEUE_GROUP)
+            .await?;
+        let workers = self.config.workers.max(1);
+        let mut senders = Vec::with_capacity(workers);
+        let mut tasks = JoinSet::new();
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::channel::<Message>(self.config.queue_capacity.max(1));
+            senders.push(tx);
+            tasks.spawn(worker(self.shared.clone(), rx));
+        }
+        let shared = self.shared.clone();
+        let config = self.config.clone();
+        Ok(tokio::spawn(async move {
+            loop {
+                let bus_msg = tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    m = sub.next() => match m {
+                        Some(m) => m,
+                        None => break,
+                    },
+                };
+                let msg = match decode(&bus_msg.payload, &config) {
+                    Ok(m) => m,
+                    Err(refusal) => {
+                        refuse(&shared.stats, refusal);
+                        continue;
+                    }
+                };
+                let mut h = DefaultHasher::new();
+                (&msg.gateway_id, &msg.node_id).hash(&mut h);
+                let shard = (h.finish() % senders.len() as u64) as usize;
+                if senders[shard].send(msg).await.is_err() {
+                    break;
+                }
+            }
+            drop(senders);
+            while tasks.join_next().await.is_some() {}
+        }))
+    }
+}
+
+fn refuse(stats: &ProcessorStats, (why, reason): Refusal) {
+    stats.rejected(why);
+    REJECT_LOG.log(|suppressed| {
+        tracing::warn!(?why, %reason, suppressed, "message rejected");
+    });
+}
+
+async fn worker(shared: Arc<Shared>, mut rx: mpsc::Receiver<Message>) {
+    while let Some(msg) = rx.recv().await {
+        match process(&shared, &msg).await {
+            Ok(changes) => commit(&shared, changes).await,
+            Err(refusal) => refuse(&shared.stats, refusal),
+        }
+    }
+}
+
+async fn process(shared: &Shared, msg: &Message) -> Result<Changes, Refusal> {
+    let storage_err = |e: StorageError| (Rejection::StorageFailed, e.to_string());
+    if shared
+        .store
+        .get::<Gateway>(&msg.gateway_id)
+        .await
+        .map_err(storage_err)?
+        .is_none()
+    {
+        return Err((
+            Rejection::UnknownGateway,
+            format!("no gateway `{}`", msg.gateway_id),
+        ));
+    }
+    let now = msg.timestamp.unwrap_or_else(Utc::now);
+    let store = &shared.store;
+    let mut changes = Changes::default();
+    let node_level = msg.source_id.is_empty();
+    match msg.message_type {
+        MessageType::Action => changes.outbound.push(msg.clone()),
+        MessageType::Request if !node_level => {
+            field_update::answer_request(store, msg, &mut changes)
+                .await
+                .map_err(storage_err)?;
+            node_update::touch_node(store, msg, now, &mut changes, |_, _| {})
+                .await
+                .map_err(storage_err)?;
+        }
+        MessageType::Set | MessageType::Presentation if node_level => {
+            node_update::touch_node(store, msg, now, &mut changes, |node, ch| {
+                node_update::apply_node_payloads(node, &msg.payloads, now, ch)
+            })
+            .await
+            .map_err(storage_err)?;
+        }
+        MessageType::Set => {
+            field_update::apply_set(store, msg, now, &mut changes)
+                .await
+                .map_err(storage_err)?;
+            node_update::touch_source(store, msg, now, &mut changes, |_| {})
+                .await
+                .map_err(storage_err)?;
+            node_update::touch_node(store, msg, now, &mut changes, |_, _| {})
+                .await
+                .map_err(storage_err)?;
+        }
+        MessageType::Presentation => {
+            node_update::touch_source(store, msg, now, &mut changes, |s| {
+                node_update::apply_source_payloads(s, &msg.payloads)
+            })
+            .await
+            .map_err(storage_err)?;
+            node_update::touch_node(store, msg, now, &mut changes, |_, _| {})
+                .await
+                .map_err(storage_err)?;
+        }
+        MessageType::Request => {
+            node_update::touch_node(store, msg, now, &mut changes, |_, _| {})
+                .await
+                .map_err(storage_err)?;
+        }
+    }
+    Ok(changes)
+}
+
+async fn commit(shared: &Shared, changes: Changes) {
+    for refusal in changes.refusals {
+        refuse(&shared.stats, refusal);
+    }
+    if !changes.ops.is_empty()
+        && let Err(e) = shared.store.apply(changes.ops).await
+    {
+        refuse(&shared.stats, (Rejection::StorageFailed, e.to_string()));
+        return;
+    }
+    shared.stats.processed();
+    if !changes.points.is_empty()
+        && let Err(e) = shared.metrics.write(changes.points).await
+    {
+        shared.stats.metric_failed();
+        FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, suppressed, "metric write failed"));
+    }
+    for event in &changes.events {
+        publish(shared, &event.subject(), event).await;
+    }
+    for msg in &changes.outbound {
+        publish(shared, &topics::to_gateway(&msg.gateway_id), msg).await;
+    }
+}
+
+async fn publish<T: serde::Serialize + Sync>(shared: &Shared, subject: &str, value: &T) {
+    if let Err(e) = shared.bus.publish_json(subject, value).await {
+        FAILURE_LOG
+            .log(|suppressed| tracing::warn!(%subject, error = %e, suppressed, "publish failed"));
+    }
+}

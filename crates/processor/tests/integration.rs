@@ -1,0 +1,7 @@
+//! The processor against the real embedded bus, storage and metric store.
+
+mod common;
+mod malformed;
+mod messages;
+mod node_state;
+mod volume;

@@ -1,0 +1,181 @@
+//! Wiring of the all-in-one server: open storage and metrics, start the bus, the processor and its
+//! jobs, serve HTTP, and on SIGINT/SIGTERM stop in order and flush what is buffered.
+
+use crate::config::{BusConfig, Config};
+use crate::status::{ServiceStates, ServiceStatus};
+use anyhow::Context;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+use switchyard_api::{ApiState, auth};
+use switchyard_bus::EmbeddedBus;
+use switchyard_core::bus::Bus;
+use switchyard_core::store::Store;
+use switchyard_processor::{NodeStateJob, Processor};
+use tokio_util::sync::CancellationToken;
+
+/// Environment variable with the first admin password (else one is generated into the data dir).
+pub const ADMIN_PASSWORD_ENV: &str = "SWITCHYARD_ADMIN_PASSWORD";
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("interrupted, shutting down"),
+        _ = term => tracing::info!("terminated, shutting down"),
+    }
+}
+
+/// Runs `fut` as a named service whose state shows in `/api/status`.
+fn supervise<F>(
+    states: &Arc<ServiceStates>,
+    name: &'static str,
+    fut: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    states.set(name, ServiceStatus::Running, "");
+    let states = states.clone();
+    tokio::spawn(async move {
+        match tokio::spawn(fut).await {
+            Ok(()) => states.set(name, ServiceStatus::Stopped, ""),
+            Err(e) => {
+                tracing::error!(service = name, error = %e, "service failed");
+                states.set(name, ServiceStatus::Failed, e.to_string());
+            }
+        }
+    })
+}
+
+pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+    let storage = switchyard_storage::open(&cfg.storage, &cfg.data_dir)
+        .await
+        .context("opening storage")?;
+    let store = Store::new(storage.clone());
+    let metrics = switchyard_metrics::open(&cfg.metrics, &cfg.data_dir)
+        .await
+        .context("opening the metric store")?;
+    let bus: Arc<dyn Bus> = match &cfg.bus {
+        BusConfig::Embedded(c) => Arc::new(EmbeddedBus::new(c).context("starting the bus")?),
+    };
+    if let Some(path) = auth::ensure_admin(
+        &store,
+        &cfg.data_dir,
+        std::env::var(ADMIN_PASSWORD_ENV).ok(),
+    )
+    .await
+    .context("creating the first user")?
+    {
+        tracing::warn!(file = %path.display(), "created user `admin` with a generated password; it is in this file");
+    }
+
+    let cancel = CancellationToken::new();
+    let states = Arc::new(ServiceStates::default());
+    let processor = Processor::new(
+        bus.clone(),
+        store.clone(),
+        metrics.clone(),
+        cfg.processor.clone(),
+    );
+    let processor_stats = processor.stats();
+    let processor_task = processor
+        .start(cancel.child_token())
+        .await
+        .context("starting the message processor")?;
+    let processor_task = supervise(&states, "processor", async move {
+        if let Err(e) = processor_task.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
+    let node_job = NodeStateJob {
+        store: store.clone(),
+        bus: bus.clone(),
+    };
+    let node_job = supervise(
+        &states,
+        "node_state_job",
+        node_job.run(cancel.child_token()),
+    );
+
+    let status = {
+        let (bus, metrics, states) = (bus.clone(), metrics.clone(), states.clone());
+        let storage_name = storage.name();
+        Arc::new(move || {
+            json!({
+                "states": states.snapshot(),
+                "bus": {"type": bus.name(), "stats": bus.stats()},
+                "storage": {"type": storage_name},
+                "metrics": {"type": metrics.name(), "stats": metrics.stats()},
+                "processor": processor_stats.snapshot(),
+            })
+        })
+    };
+    let ttl = switchyard_core::value::parse_duration(&cfg.auth.session_ttl)
+        .map_err(|e| anyhow::anyhow!("auth.session_ttl: {e}"))?;
+    let api = switchyard_api::router(ApiState {
+        store: store.clone(),
+        bus: bus.clone(),
+        sessions: Arc::new(auth::Sessions::new(ttl)),
+        started,
+        status,
+    });
+    let listener = tokio::net::TcpListener::bind(&cfg.http.address)
+        .await
+        .with_context(|| format!("listening on {}", cfg.http.address))?;
+    let address = listener.local_addr()?;
+    let http_cancel = cancel.clone();
+    let mut http = tokio::spawn(async move {
+        axum::serve(listener, api)
+            .with_graceful_shutdown(async move { http_cancel.cancelled().await })
+            .await
+    });
+    states.set(
+        "http",
+        ServiceStatus::Running,
+        format!("listening on {address}"),
+    );
+    tracing::info!(%address, data_dir = %cfg.data_dir.display(), "switchyard is ready");
+
+    let http_result = tokio::select! {
+        _ = shutdown_signal() => None,
+        r = &mut http => Some(r),
+    };
+    cancel.cancel();
+    let http_result = match http_result {
+        Some(r) => r,
+        None => http.await,
+    };
+    let _ = processor_task.await;
+    let _ = node_job.await;
+    let storage_closed = storage.close().await;
+    let metrics_closed = metrics.close().await;
+    tracing::info!("switchyard stopped");
+    http_result
+        .context("http server task")?
+        .context("http server")?;
+    storage_closed.context("closing storage")?;
+    metrics_closed.context("closing the metric store")?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+# What the tests need besides Rust, installed if missing. Sourced by scripts/test.
+
+# Debian packages, by command they provide.
+need_command() {
+    local cmd=$1 pkg=$2
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    echo "installing $pkg (for $cmd)"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$pkg" >/dev/null
+}
+
+# Python tools (reference implementations for cross-checks) in a private virtualenv, first on
+# PATH, so the system Python stays untouched.
+python_tools() {
+    local venv="${SWITCHYARD_VENV:-$HOME/.cache/switchyard-venv}"
+    need_command python3 python3
+    if [ ! -x "$venv/bin/python3" ]; then
+        python3 -m venv "$venv" 2>/dev/null || { need_command_pkg_venv; python3 -m venv "$venv"; }
+    fi
+    local stamp="$venv/.requirements"
+    if ! cmp -s tests/python-requirements.txt "$stamp" 2>/dev/null; then
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r tests/python-requirements.txt
+        cp tests/python-requirements.txt "$stamp"
+    fi
+    export PATH="$venv/bin:$PATH"
+}
+
+need_command_pkg_venv() {
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+}
+
+install_test_deps() {
+    if [ -s tests/python-requirements.txt ]; then python_tools; fi
+}
