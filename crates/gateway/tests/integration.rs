@@ -1,0 +1,5 @@
+//! The gateway crate's one integration-test binary (link time).
+
+// Beside this file rather than in `tests/` itself, where cargo would build each as its own binary.
+#[path = "integration/pymysensors_crosscheck.rs"]
+mod pymysensors_crosscheck;
