@@ -1,6 +1,7 @@
 //! The shared language of Switchyard: resources, quick-ids, messages, events, filters, and the traits
 //! every plugin kind implements (bus, storage, metrics). Nothing here does I/O.
 
+pub mod action;
 pub mod bus;
 pub mod entity;
 pub mod error;

@@ -21,7 +21,7 @@ pub use dashboard::{Dashboard, Widget, WidgetLayout};
 pub use data_repository::DataRepository;
 pub use field::{Field, FieldValue, MetricType};
 pub use firmware::{Firmware, FirmwareFile};
-pub use forward_payload::ForwardPayload;
+pub use forward_payload::{ForwardPayload, ForwardTransform, find_cycle};
 pub use gateway::Gateway;
 pub use handler::Handler;
 pub use node::{Node, node_labels};

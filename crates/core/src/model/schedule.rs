@@ -44,6 +44,8 @@ pub struct Schedule {
     pub custom_variable_config: Map,
     pub handler_parameters: Map,
     pub handlers: Vec<String>,
+    /// What a run missed while the server was down does: `skip` (default) or `run_once` on start.
+    pub missed_run: String,
     pub modified_on: Option<DateTime<Utc>>,
     pub state: ScheduleState,
 }

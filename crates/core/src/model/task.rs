@@ -40,6 +40,8 @@ pub struct TaskState {
     pub executions_history: Vec<serde_json::Value>,
     pub active_since: Option<DateTime<Utc>>,
     pub last_triggered: Option<DateTime<Utc>>,
+    /// When an auto-disabled task with `reEnable` is enabled again (kept across restarts).
+    pub re_enable_at: Option<DateTime<Utc>>,
 }
 
 /// A rule that watches events or runs on an interval and notifies handlers when it holds.
