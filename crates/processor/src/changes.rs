@@ -20,6 +20,16 @@ pub(crate) struct Changes {
 }
 
 impl Changes {
+    /// Appends `other`, keeping order: ops, events and outbound messages of a batch stay in the
+    /// order of its messages.
+    pub fn absorb(&mut self, other: Changes) {
+        self.ops.extend(other.ops);
+        self.events.extend(other.events);
+        self.points.extend(other.points);
+        self.outbound.extend(other.outbound);
+        self.refusals.extend(other.refusals);
+    }
+
     pub fn refuse(&mut self, why: Rejection, reason: String) {
         self.refusals.push((why, reason));
     }

@@ -5,12 +5,13 @@
 use crate::changes::Changes;
 use crate::node_update::merge_labels;
 use crate::stats::Rejection;
+use crate::view::View;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use switchyard_core::metrics::{MetricPoint, MetricValue};
 use switchyard_core::model::{Field, FieldValue, MetricType};
 use switchyard_core::storage::{StorageError, WriteOp};
-use switchyard_core::store::{Store, to_document};
+use switchyard_core::store::to_document;
 use switchyard_core::{Event, EventType, Message, Payload, QuickId, Resource};
 
 /// Labels on a field that keep the user's metric type / unit over what devices report.
@@ -65,7 +66,7 @@ fn metric_point(field: &Field, changed: bool, now: DateTime<Utc>) -> Option<Metr
 }
 
 pub(crate) async fn apply_set(
-    store: &Store,
+    store: &View<'_>,
     msg: &Message,
     now: DateTime<Utc>,
     changes: &mut Changes,
@@ -139,7 +140,7 @@ pub(crate) async fn apply_set(
 /// `request` on a source: answer each known field with its current value as a `set` to the
 /// gateway, and announce a `requested` event. Unknown fields are not answered.
 pub(crate) async fn answer_request(
-    store: &Store,
+    store: &View<'_>,
     msg: &Message,
     changes: &mut Changes,
 ) -> Result<(), StorageError> {

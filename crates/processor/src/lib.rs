@@ -11,6 +11,7 @@ mod rate_log;
 mod service;
 mod stats;
 mod validate;
+mod view;
 
 pub use config::ProcessorConfig;
 pub use node_state::{NodeStateJob, mark_inactive_nodes};

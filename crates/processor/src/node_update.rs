@@ -2,12 +2,12 @@
 //! message, and updated by node-level `set`/`presentation` messages and source presentations.
 
 use crate::changes::Changes;
+use crate::view::View;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use switchyard_core::metrics::{MetricPoint, MetricValue};
 use switchyard_core::model::{Labels, MetricType, Node, Source, State, Status, node_labels};
 use switchyard_core::storage::StorageError;
-use switchyard_core::store::Store;
 use switchyard_core::{Event, EventType, Message, Payload, QuickId, Resource};
 
 /// Node payload keys kept as labels rather than "others".
@@ -68,7 +68,7 @@ fn push_upsert<T: Resource>(
 /// Loads (or creates) the node of `msg`, marks it seen and up, lets `edit` change it, and queues
 /// the write.
 pub(crate) async fn touch_node(
-    store: &Store,
+    store: &View<'_>,
     msg: &Message,
     now: DateTime<Utc>,
     changes: &mut Changes,
@@ -99,7 +99,7 @@ pub(crate) async fn touch_node(
 
 /// Loads (or creates) the source of `msg`, marks it seen, lets `edit` change it, queues the write.
 pub(crate) async fn touch_source(
-    store: &Store,
+    store: &View<'_>,
     msg: &Message,
     now: DateTime<Utc>,
     changes: &mut Changes,

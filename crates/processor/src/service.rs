@@ -7,6 +7,7 @@ use crate::config::ProcessorConfig;
 use crate::rate_log::RateLimitedLog;
 use crate::stats::{ProcessorStats, Rejection};
 use crate::validate::{Refusal, decode};
+use crate::view::View;
 use crate::{field_update, node_update};
 use chrono::Utc;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -119,16 +120,32 @@ fn refuse(stats: &ProcessorStats, (why, reason): Refusal) {
     });
 }
 
+/// Most messages a worker commits in one storage write.
+const MAX_BATCH: usize = 64;
+
+/// Takes whatever is waiting (up to [`MAX_BATCH`]) and commits it together: under load many
+/// messages share one disk sync; when idle a message is committed alone, at once.
 async fn worker(shared: Arc<Shared>, mut rx: mpsc::Receiver<Message>) {
-    while let Some(msg) = rx.recv().await {
-        match process(&shared, &msg).await {
-            Ok(changes) => commit(&shared, changes).await,
-            Err(refusal) => refuse(&shared.stats, refusal),
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut view = View::new(&shared.store);
+        let mut all = Changes::default();
+        let mut accepted = 0;
+        for msg in batch.drain(..) {
+            match process(&shared, &view, &msg).await {
+                Ok(changes) => {
+                    view.stage(&changes.ops);
+                    all.absorb(changes);
+                    accepted += 1;
+                }
+                Err(refusal) => refuse(&shared.stats, refusal),
+            }
         }
+        commit(&shared, all, accepted).await;
     }
 }
 
-async fn process(shared: &Shared, msg: &Message) -> Result<Changes, Refusal> {
+async fn process(shared: &Shared, store: &View<'_>, msg: &Message) -> Result<Changes, Refusal> {
     let storage_err = |e: StorageError| (Rejection::StorageFailed, e.to_string());
     if shared
         .store
@@ -143,7 +160,6 @@ async fn process(shared: &Shared, msg: &Message) -> Result<Changes, Refusal> {
         ));
     }
     let now = msg.timestamp.unwrap_or_else(Utc::now);
-    let store = &shared.store;
     let mut changes = Changes::default();
     let node_level = msg.source_id.is_empty();
     match msg.message_type {
@@ -193,17 +209,21 @@ async fn process(shared: &Shared, msg: &Message) -> Result<Changes, Refusal> {
     Ok(changes)
 }
 
-async fn commit(shared: &Shared, changes: Changes) {
+/// Commits the changes of `messages` messages: one atomic write, then metrics, events, outbound.
+async fn commit(shared: &Shared, changes: Changes, messages: u64) {
     for refusal in changes.refusals {
         refuse(&shared.stats, refusal);
     }
     if !changes.ops.is_empty()
         && let Err(e) = shared.store.apply(changes.ops).await
     {
-        refuse(&shared.stats, (Rejection::StorageFailed, e.to_string()));
+        for _ in 0..messages {
+            shared.stats.rejected(Rejection::StorageFailed);
+        }
+        FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, messages, suppressed, "storage write failed; messages lost"));
         return;
     }
-    shared.stats.processed();
+    shared.stats.processed(messages);
     if !changes.points.is_empty()
         && let Err(e) = shared.metrics.write(changes.points).await
     {

@@ -51,8 +51,8 @@ pub struct ProcessorStatsSnapshot {
 }
 
 impl ProcessorStats {
-    pub(crate) fn processed(&self) {
-        self.processed.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn processed(&self, n: u64) {
+        self.processed.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn rejected(&self, why: Rejection) {

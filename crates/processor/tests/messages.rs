@@ -199,3 +199,38 @@ async fn actions_go_to_the_gateway_unchanged() {
     assert_eq!(got.json::<Message>().unwrap(), action);
     h.stop().await;
 }
+
+/// A burst for one field is committed in batches; each message must still see the one before it.
+#[tokio::test]
+async fn a_burst_on_one_field_keeps_every_previous_value() {
+    let h = Harness::start().await;
+    let t0 = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
+    for i in 0..300 {
+        let mut m = set("9", "1", "V_WATT", &i.to_string(), "gauge");
+        m.timestamp = Some(t0 + chrono::Duration::milliseconds(i));
+        h.send(&m).await;
+    }
+    h.settle(300, 0).await;
+    let f: Field = h.store.get("gw.9.1.V_WATT").await.unwrap().unwrap();
+    assert_eq!(f.current.value, json!(299));
+    assert_eq!(f.previous.value, json!(298));
+    h.metrics.flush().await.unwrap();
+    let rows = h
+        .metrics
+        .query(&MetricQuery {
+            series: "field:gw.9.1.V_WATT".into(),
+            start: t0,
+            stop: t0 + chrono::Duration::minutes(1),
+            window: None,
+            aggregations: vec![],
+        })
+        .await
+        .unwrap();
+    let got: Vec<_> = rows
+        .into_iter()
+        .map(|r| r.values["value"].clone())
+        .collect();
+    let want: Vec<_> = (0..300).map(|i| MetricValue::Number(i as f64)).collect();
+    assert_eq!(got, want);
+    h.stop().await;
+}
