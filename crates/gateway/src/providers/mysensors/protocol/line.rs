@@ -199,6 +199,7 @@ fn number(field: FrameField, text: &str) -> Result<u8, ProtocolError> {
     if significant.len() > 3 {
         return Err(out_of_range());
     }
+    // All zeros leaves nothing to parse: that is 0.
     let value: u16 = significant.parse().unwrap_or(0);
     u8::try_from(value).map_err(|_| out_of_range())
 }

@@ -34,20 +34,15 @@ const ANSWERED_INTERNALS: [InternalType; 5] = [
 /// else that has no meaning for the system is [`Inbound::Ignored`] with a reason.
 pub fn frame_to_inbound(gateway_id: &str, frame: &RawFrame) -> Result<Inbound, ProtocolError> {
     let ctx = Context { gateway_id, frame };
-    if frame.command == Command::Internal {
-        return Ok(ctx.internal(InternalType(frame.type_code)));
-    }
-    if frame.node_id == BROADCAST_ID {
-        return Ok(Inbound::Ignored(
-            "only internal frames may come from the broadcast address",
-        ));
-    }
     match frame.command {
+        Command::Internal => Ok(ctx.internal(InternalType(frame.type_code))),
+        _ if frame.node_id == BROADCAST_ID => Ok(Inbound::Ignored(
+            "only internal frames may come from the broadcast address",
+        )),
         Command::Presentation => Ok(ctx.presentation(SensorType(frame.type_code))),
         Command::Set => Ok(ctx.value(MessageType::Set)),
         Command::Req => Ok(ctx.value(MessageType::Request)),
         Command::Stream => ctx.stream(StreamType(frame.type_code)),
-        Command::Internal => Ok(Inbound::Ignored("unreachable: handled above")),
     }
 }
 
