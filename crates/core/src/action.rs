@@ -124,7 +124,10 @@ pub fn resolve(
 fn field_set(target: &QuickId, payload: &str, current: &Current) -> Result<Action, CoreError> {
     let parts: Vec<&str> = target.id.split('.').collect();
     let [gw, node, source, field] = parts[..] else {
-        return Err(invalid(target, "a field id is `<gw>.<node>.<source>.<field>`"));
+        return Err(invalid(
+            target,
+            "a field id is `<gw>.<node>.<source>.<field>`",
+        ));
     };
     let value = if payload.trim().eq_ignore_ascii_case(TOGGLE) {
         let now = current
@@ -136,7 +139,10 @@ fn field_set(target: &QuickId, payload: &str, current: &Current) -> Result<Actio
             Value::Bool(b) => *b,
             Value::Null => false,
             other => parse_bool(&to_payload_string(other)).ok_or_else(|| {
-                invalid(target, format!("cannot toggle the non-binary value {other}"))
+                invalid(
+                    target,
+                    format!("cannot toggle the non-binary value {other}"),
+                )
             })?,
         };
         if on { "0" } else { "1" }.to_string()
@@ -182,7 +188,11 @@ mod tests {
         let a = resolve(&q("field:gw.1.2.V_STATUS"), "on", None, &Current::default()).unwrap();
         let Action::Send(m) = a else { panic!() };
         assert_eq!(
-            (m.gateway_id.as_str(), m.node_id.as_str(), m.source_id.as_str()),
+            (
+                m.gateway_id.as_str(),
+                m.node_id.as_str(),
+                m.source_id.as_str()
+            ),
             ("gw", "1", "2")
         );
         assert_eq!(m.payloads[0].key, "V_STATUS");
