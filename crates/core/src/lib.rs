@@ -12,6 +12,7 @@ pub mod message;
 pub mod metrics;
 pub mod model;
 pub mod quick_id;
+pub mod rate_log;
 pub mod resource;
 pub mod storage;
 pub mod store;

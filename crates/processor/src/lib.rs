@@ -7,7 +7,6 @@ mod config;
 mod field_update;
 mod node_state;
 mod node_update;
-mod rate_log;
 mod service;
 mod stats;
 mod validate;

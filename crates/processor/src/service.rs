@@ -4,7 +4,6 @@
 
 use crate::changes::Changes;
 use crate::config::ProcessorConfig;
-use crate::rate_log::RateLimitedLog;
 use crate::stats::{ProcessorStats, Rejection};
 use crate::validate::{Refusal, decode};
 use crate::view::View;
@@ -16,6 +15,7 @@ use std::time::Duration;
 use switchyard_core::bus::{Bus, BusError, BusExt};
 use switchyard_core::metrics::MetricStore;
 use switchyard_core::model::Gateway;
+use switchyard_core::rate_log::RateLimitedLog;
 use switchyard_core::storage::StorageError;
 use switchyard_core::store::Store;
 use switchyard_core::{Message, MessageType, topics};
