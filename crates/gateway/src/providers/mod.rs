@@ -1,3 +1,4 @@
 //! Provider plugins, one folder each.
 
 pub mod mysensors;
+pub mod tasmota;
