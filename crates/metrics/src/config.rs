@@ -13,6 +13,111 @@ pub enum MetricsConfig {
     Embedded(EmbeddedMetricsConfig),
     /// Keeps no history: for installations that only need current values, or forward elsewhere.
     None,
+    /// InfluxDB 1.x (`/write`, InfluxQL) or 2.x (`/api/v2/write`, Flux), or a server speaking
+    /// their write API (VictoriaMetrics). Opened by the server when it is built with the
+    /// `metrics-influxdb` feature (crate `switchyard-metrics-influxdb`).
+    Influxdb(InfluxConfig),
+}
+
+/// Which InfluxDB API the backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InfluxVersion {
+    /// `/write?db=…` with line protocol; InfluxQL queries on `/query`.
+    #[default]
+    V1,
+    /// `/api/v2/write?org=…&bucket=…` with `Authorization: Token …`; Flux on `/api/v2/query`.
+    V2,
+}
+
+/// The `influxdb` metric backend's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InfluxConfig {
+    /// Base URL, e.g. `http://127.0.0.1:8086`.
+    pub url: String,
+    pub version: InfluxVersion,
+    /// v1: the database (created on open if missing and the user may).
+    pub database: String,
+    /// v1: retention policy; empty for the database's default.
+    pub retention_policy: String,
+    /// v1: credentials, if authentication is on.
+    pub username: String,
+    pub password: String,
+    /// v2: organization, bucket and API token.
+    pub org: String,
+    pub bucket: String,
+    pub token: String,
+    /// Measurements are `<measurement_prefix>_<metric type>_data` (MyController's naming).
+    pub measurement_prefix: String,
+    /// Most points held waiting to be written, also while the server is down. Past it, new
+    /// points are dropped, counted (`dropped` in /api/status) and logged.
+    pub buffer_size: usize,
+    /// Points per write request; reaching it starts a write before `flush_interval`.
+    pub batch_size: usize,
+    /// Longest a point waits in the buffer before a write is attempted.
+    pub flush_interval: String,
+    /// Timeout of each HTTP request.
+    pub request_timeout: String,
+}
+
+impl Default for InfluxConfig {
+    fn default() -> Self {
+        InfluxConfig {
+            url: "http://127.0.0.1:8086".into(),
+            version: InfluxVersion::V1,
+            database: "switchyard".into(),
+            retention_policy: String::new(),
+            username: String::new(),
+            password: String::new(),
+            org: String::new(),
+            bucket: String::new(),
+            token: String::new(),
+            measurement_prefix: "sy".into(),
+            buffer_size: 100_000,
+            batch_size: 5_000,
+            flush_interval: "1s".into(),
+            request_timeout: "10s".into(),
+        }
+    }
+}
+
+/// [`InfluxConfig`] checked, with its durations parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InfluxSettings {
+    pub buffer_size: usize,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub request_timeout: Duration,
+}
+
+impl InfluxConfig {
+    pub fn settings(&self) -> Result<InfluxSettings, MetricError> {
+        if self.buffer_size == 0 {
+            return Err(invalid("buffer_size", "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch_size", "must be at least 1"));
+        }
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(invalid("url", "must start with http:// or https://"));
+        }
+        match self.version {
+            InfluxVersion::V1 if self.database.is_empty() => {
+                return Err(invalid("database", "is needed for version v1"));
+            }
+            InfluxVersion::V2 if self.org.is_empty() || self.bucket.is_empty() => {
+                return Err(invalid("org/bucket", "are needed for version v2"));
+            }
+            _ => {}
+        }
+        Ok(InfluxSettings {
+            buffer_size: self.buffer_size,
+            batch_size: self.batch_size.min(self.buffer_size),
+            flush_interval: positive("flush_interval", &self.flush_interval)?,
+            request_timeout: positive("request_timeout", &self.request_timeout)?,
+        })
+    }
 }
 
 impl Default for MetricsConfig {
@@ -182,6 +287,28 @@ mod tests {
         ));
         let none: MetricsConfig = serde_json::from_str(r#"{"type":"none"}"#).unwrap();
         assert_eq!(none, MetricsConfig::None);
+    }
+
+    #[test]
+    fn influxdb_reads_its_keys_and_checks_them() {
+        let config: MetricsConfig = serde_json::from_str(
+            r#"{"type":"influxdb","version":"v2","org":"home","bucket":"sy","token":"t"}"#,
+        )
+        .unwrap();
+        let MetricsConfig::Influxdb(influx) = config else {
+            panic!("expected influxdb, got {config:?}");
+        };
+        assert_eq!(influx.version, InfluxVersion::V2);
+        assert_eq!(influx.settings().unwrap().flush_interval, Duration::from_secs(1));
+        let v2_without_bucket = InfluxConfig {
+            version: InfluxVersion::V2,
+            ..InfluxConfig::default()
+        };
+        let err = v2_without_bucket.settings().unwrap_err().to_string();
+        assert!(err.contains("bucket"), "{err}");
+        assert!(
+            serde_json::from_str::<MetricsConfig>(r#"{"type":"influxdb","urll":"x"}"#).is_err()
+        );
     }
 
     #[test]

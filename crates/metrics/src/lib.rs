@@ -11,7 +11,10 @@ mod config;
 pub mod embedded;
 mod none;
 
-pub use config::{EmbeddedMetricsConfig, MetricsConfig, RetentionConfig};
+pub use config::{
+    EmbeddedMetricsConfig, InfluxConfig, InfluxSettings, InfluxVersion, MetricsConfig,
+    RetentionConfig,
+};
 pub use embedded::EmbeddedMetricStore;
 pub use none::NoneMetricStore;
 
@@ -27,6 +30,12 @@ impl MetricsConfig {
                 Arc::new(EmbeddedMetricStore::open(config, data_dir).await?)
             }
             MetricsConfig::None => Arc::new(NoneMetricStore::new()),
+            // Lives in its own crate (an HTTP client); the server opens it.
+            MetricsConfig::Influxdb(_) => {
+                return Err(MetricError::Backend(
+                    "metrics type `influxdb` is opened by the server (switchyard-server's backends), not here".into(),
+                ));
+            }
         })
     }
 }

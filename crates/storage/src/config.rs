@@ -14,6 +14,12 @@ pub enum StorageConfig {
     /// MyController's mode: everything in RAM, dumped to files every `dump_interval`. Writes made
     /// since the last dump are lost if the process dies.
     Memory(MemoryConfig),
+    /// PostgreSQL: one table per entity kind, documents as JSONB. Opened by the server when it is
+    /// built with the `storage-postgres` feature (crate `switchyard-storage-postgres`).
+    Postgres(PostgresConfig),
+    /// MongoDB: one collection per entity kind. Opened by the server when it is built with the
+    /// `storage-mongodb` feature (crate `switchyard-storage-mongodb`).
+    Mongodb(MongodbConfig),
 }
 
 impl Default for StorageConfig {
@@ -88,6 +94,90 @@ impl MemoryConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:5432/database`; `?sslmode=require` for TLS (rustls).
+    pub url: String,
+    /// Schema holding the tables; created if missing.
+    pub schema: String,
+    /// Tables are `<table_prefix><entity>`, e.g. `sy_node`.
+    pub table_prefix: String,
+    /// Most connections in the pool.
+    pub max_connections: u32,
+    /// Longest wait for a connection (from the pool or a new one) before a call fails.
+    pub connect_timeout: String,
+    /// How long a call keeps retrying while the server is unreachable (restart, failover) before
+    /// it fails. A write is retried only when it never reached COMMIT, so none is applied twice.
+    pub retry_for: String,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url: "postgres://postgres@127.0.0.1:5432/switchyard".into(),
+            schema: "public".into(),
+            table_prefix: "sy_".into(),
+            max_connections: 10,
+            connect_timeout: "10s".into(),
+            retry_for: "30s".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MongodbConfig {
+    /// `mongodb://user:password@host:27017/?tls=true`.
+    pub url: String,
+    pub database: String,
+    /// Collections are `<collection_prefix><entity>`, e.g. `sy_node`.
+    pub collection_prefix: String,
+    /// Longest wait for the server on connect and on each call.
+    pub connect_timeout: String,
+}
+
+impl Default for MongodbConfig {
+    fn default() -> Self {
+        MongodbConfig {
+            url: "mongodb://127.0.0.1:27017".into(),
+            database: "switchyard".into(),
+            collection_prefix: "sy_".into(),
+            connect_timeout: "10s".into(),
+        }
+    }
+}
+
+/// A name interpolated into SQL or used as a collection name: letters, digits and `_` only, so
+/// no quoting question ever arises.
+pub fn check_identifier(key: &str, value: &str, allow_empty: bool) -> Result<(), StorageError> {
+    let ok = (allow_empty || !value.is_empty())
+        && value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !value.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(StorageError::Backend(format!(
+            "storage {key} `{value}`: use lower-case letters, digits and _ (at most 40, not starting with a digit)"
+        )))
+    }
+}
+
+/// A positive duration key of a storage section.
+pub fn parse_duration(key: &str, value: &str) -> Result<Duration, StorageError> {
+    let d = switchyard_core::value::parse_std_duration(value)
+        .map_err(|e| StorageError::Backend(format!("storage {key} `{value}`: {e}")))?;
+    if d.is_zero() {
+        return Err(StorageError::Backend(format!(
+            "storage {key} `{value}`: must be longer than zero"
+        )));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DumpFormat {
@@ -138,11 +228,37 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_server_backends() {
+        let yaml = "type: postgres\nurl: postgres://u@db/x\nschema: sy\n";
+        let StorageConfig::Postgres(pg) = serde_norway::from_str(yaml).unwrap() else {
+            panic!("expected postgres");
+        };
+        assert_eq!(
+            (pg.url.as_str(), pg.schema.as_str()),
+            ("postgres://u@db/x", "sy")
+        );
+        assert_eq!(pg.table_prefix, "sy_");
+        let yaml = "type: mongodb\ncollection_prefix: mc_\n";
+        let StorageConfig::Mongodb(m) = serde_norway::from_str(yaml).unwrap() else {
+            panic!("expected mongodb");
+        };
+        assert_eq!(m.collection_prefix, "mc_");
+        assert!(check_identifier("schema", "sy_test_1", false).is_ok());
+        for bad in ["", "Public", "a-b", "x;drop", "1abc"] {
+            assert!(check_identifier("schema", bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn rejects_typos_and_bad_values() {
         assert!(
             serde_norway::from_str::<StorageConfig>("type: memory\ndump_intervall: 1s").is_err()
         );
-        assert!(serde_norway::from_str::<StorageConfig>("type: postgres").is_err());
+        assert!(serde_norway::from_str::<StorageConfig>("type: floppy").is_err());
+        assert!(
+            serde_norway::from_str::<StorageConfig>("type: postgres\nurll: x").is_err(),
+            "typos in the new backends' keys too"
+        );
         for bad in ["soon", "0s", "-1m"] {
             let config = MemoryConfig {
                 dump_interval: bad.into(),

@@ -9,7 +9,9 @@ pub mod embedded;
 pub mod memory;
 mod table;
 
-pub use config::{DumpFormat, EmbeddedConfig, MemoryConfig, StorageConfig};
+pub use config::{
+    DumpFormat, EmbeddedConfig, MemoryConfig, MongodbConfig, PostgresConfig, StorageConfig,
+};
 pub use embedded::EmbeddedStorage;
 pub use memory::MemoryStorage;
 
@@ -26,5 +28,25 @@ pub async fn open(
     Ok(match config {
         StorageConfig::Embedded(c) => Arc::new(EmbeddedStorage::open(&dir, c).await?),
         StorageConfig::Memory(c) => Arc::new(MemoryStorage::open(&dir, c).await?),
+        // The server backends live in their own crates (heavy dependencies, cargo features of
+        // the server); the server opens them. Reaching this means a caller bypassed it.
+        StorageConfig::Postgres(_) | StorageConfig::Mongodb(_) => {
+            return Err(StorageError::Backend(format!(
+                "storage type `{}` is opened by the server (switchyard-server's backends), not here",
+                config.type_name()
+            )));
+        }
     })
+}
+
+impl StorageConfig {
+    /// The `type:` of the section.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StorageConfig::Embedded(_) => "embedded",
+            StorageConfig::Memory(_) => "memory",
+            StorageConfig::Postgres(_) => "postgres",
+            StorageConfig::Mongodb(_) => "mongodb",
+        }
+    }
 }
