@@ -10,6 +10,10 @@ use switchyard_core::model::{Labels, MetricType, Node, Source, State, Status, no
 use switchyard_core::storage::StorageError;
 use switchyard_core::{Event, EventType, Message, Payload, QuickId, Resource};
 
+/// Node payload a provider sets the node's state with (`up`, `down`, …): a device that says it
+/// is going away (Tasmota's last will `Offline`) is down at once, not after the inactivity job.
+pub const NODE_STATE_KEY: &str = "state";
+
 /// Node payload keys kept as labels rather than "others".
 const LABEL_KEYS: [&str; 2] = [node_labels::VERSION, node_labels::LIBRARY_VERSION];
 
@@ -142,6 +146,15 @@ pub(crate) fn apply_node_payloads(
         }
         if key == "name" {
             node.name = p.value.clone();
+        } else if key == NODE_STATE_KEY {
+            let status = serde_json::from_value::<Status>(Value::String(
+                p.value.trim().to_ascii_lowercase(),
+            ));
+            if let Ok(status) = status
+                && status != node.state.status
+            {
+                node.state = State::new(status, "reported by the device", now);
+            }
         } else if LABEL_KEYS.contains(&key) {
             node.labels.insert(key.to_string(), p.value.clone());
         } else {

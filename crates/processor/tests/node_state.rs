@@ -52,3 +52,24 @@ async fn quiet_nodes_are_marked_down_with_per_node_override() {
     assert_eq!(n1.state.status, Status::Up);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_state_payload_sets_the_state_and_traffic_brings_it_back() {
+    let h = Harness::start().await;
+    let state = |s: &str| {
+        Message::new(MessageType::Presentation, "gw", "plug", "")
+            .with_payload(Payload::new("state", s))
+    };
+    h.send(&state("up")).await;
+    h.send(&state("down")).await;
+    h.settle(2, 0).await;
+    let n: Node = h.store.get("gw.plug").await.unwrap().unwrap();
+    assert_eq!(n.state.status, Status::Down);
+    assert!(!n.others.contains_key("state"), "state is not an 'other'");
+    // An unknown word is ignored, any message from the device brings the node up.
+    h.send(&state("sleepy")).await;
+    h.settle(3, 0).await;
+    let n: Node = h.store.get("gw.plug").await.unwrap().unwrap();
+    assert_eq!(n.state.status, Status::Up);
+    h.stop().await;
+}
