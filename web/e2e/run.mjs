@@ -1,0 +1,342 @@
+// End-to-end test of the console in a real browser (Debian's chromium, driven by playwright-core)
+// against the real switchyard binary and a real MQTT broker with a simulated device:
+// log in; create an MQTT gateway with the form; see a sensor's values appear and change live;
+// draw its history; build a dashboard with a value tile, a chart and a switch; toggle the switch
+// and see the command on the broker, and the device's answer on the switch; create a task and a
+// schedule with the forms; upload firmware; run and download a backup.
+// Screenshots go to docs/screenshots/.
+//
+// Needs: the binary ($SWITCHYARD_BIN, else $CARGO_TARGET_DIR/debug/switchyard), /usr/bin/chromium,
+// mosquitto and mosquitto_pub/sub. When one is missing it prints "SKIPPED: <why>" and exits 0,
+// except under CI=true, where it fails.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, existsSync, writeFileSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const shots = join(repo, 'docs', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'switchyard-target');
+const BIN = process.env.SWITCHYARD_BIN ?? join(targetDir, 'debug', 'switchyard');
+const PASSWORD = 'console-test-pass-1';
+const T = 15_000;
+
+function skip(why) {
+  if (process.env.CI === 'true') {
+    console.error(`FAILED: the browser test cannot run: ${why}`);
+    process.exit(1);
+  }
+  console.log(`SKIPPED: ${why}`);
+  process.exit(0);
+}
+
+function which(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!existsSync(BIN)) skip(`no switchyard binary at ${BIN} (cargo build -p switchyard-server)`);
+if (!existsSync(CHROMIUM)) skip(`no browser at ${CHROMIUM} (apt-get install chromium)`);
+for (const c of ['mosquitto', 'mosquitto_pub', 'mosquitto_sub']) if (!which(c)) skip(`${c} not installed (apt-get install mosquitto mosquitto-clients)`);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, f, timeout = T) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await f();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(150);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+const children = [];
+function start(cmd, args, env = {}) {
+  const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  p.output = () => out;
+  children.push(p);
+  return p;
+}
+function cleanup() {
+  for (const p of children) if (p.exitCode === null) p.kill('SIGTERM');
+}
+process.on('exit', cleanup);
+
+const tmp = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+const mqttPort = await freePort();
+const httpPort = await freePort();
+const broker = start('mosquitto', ['-p', String(mqttPort)]);
+const server = start(BIN, ['serve', '--data-dir', join(tmp, 'data'), '--http', `127.0.0.1:${httpPort}`], {
+  SWITCHYARD_ADMIN_PASSWORD: PASSWORD,
+  RUST_LOG: 'warn',
+});
+const base = `http://127.0.0.1:${httpPort}`;
+
+// What the gateway publishes to the device: collected from the broker all along.
+const heard = [];
+const sub = start('mosquitto_sub', ['-p', String(mqttPort), '-t', 'sim-in/#', '-t', 'sim-in', '-v']);
+sub.stdout.on('data', (d) => heard.push(...String(d).split('\n').filter(Boolean)));
+const publish = (line) => execFileSync('mosquitto_pub', ['-p', String(mqttPort), '-t', 'sim-out/1', '-m', line]);
+
+let token;
+async function api(method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+let browser;
+let failed = false;
+try {
+  await until('the server to answer', async () => (await fetch(`${base}/api/status`)).ok, 30_000).catch((e) => {
+    throw new Error(`${e.message}\n${server.output()}`);
+  });
+  token = (await api('POST', '/api/user/login', { username: 'admin', password: PASSWORD })).token;
+
+  browser = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1360, height: 860 },
+    acceptDownloads: true,
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(T);
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  mkdirSync(shots, { recursive: true });
+  const shot = async (name) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await sleep(250);
+    await page.screenshot({ path: join(shots, `${name}.png`) });
+  };
+
+  // --- log in
+  await page.goto(base + '/');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('wrong-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').getByText('wrong username or password').waitFor();
+  await page.getByLabel('Password').fill(PASSWORD);
+  await shot('login');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await page.locator('[data-live="live"]').waitFor();
+  console.log('ok: logged in, websocket live');
+
+  // --- create an MQTT gateway with the form
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  await page.getByRole('link', { name: 'New gateway' }).click();
+  await page.locator('input[name=id]').fill('gw1');
+  await page.locator('input[name=description]').fill('Simulated device over MQTT');
+  await page.locator('select[name=provider]').selectOption('echo');
+  await page.locator('select[name=transport]').selectOption('mqtt');
+  await page.locator('input[name=broker]').fill(`tcp://127.0.0.1:${mqttPort}`);
+  await page.locator('input[name=subscribe]').fill('sim-out/#');
+  await page.locator('input[name=publish]').fill('sim-in');
+  await shot('gateway-form');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'gateway gw1' }).waitFor();
+  const gw = await api('GET', '/api/gateway/gw1');
+  assert.equal(gw.provider.type, 'echo');
+  assert.equal(gw.provider.protocol.broker, `tcp://127.0.0.1:${mqttPort}`);
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  const gwRow = page.locator('tr[data-id="gw1"]');
+  await gwRow.waitFor();
+  await until('the gateway to show up, live', async () => (await gwRow.locator('.badge').innerText()).toLowerCase() === 'up', 30_000);
+  console.log('ok: gateway created with the form, its state went up live');
+
+  // --- a sensor's values appear and change live
+  await api('POST', '/api/field', { id: 'gw1.1.1.temp', gatewayId: 'gw1', nodeId: '1', sourceId: '1', fieldId: 'temp', name: 'Hall temperature', metricType: 'gauge_float', unit: '°C' });
+  await api('POST', '/api/field', { id: 'gw1.1.2.light', gatewayId: 'gw1', nodeId: '1', sourceId: '2', fieldId: 'light', name: 'Hall light', metricType: 'binary' });
+  await page.getByRole('link', { name: 'Fields' }).click();
+  const tempCell = page.locator('tr[data-id="gw1.1.1.temp"] .field-value');
+  await tempCell.waitFor();
+  publish('1;1;temp;21.5');
+  await until('21.5 °C on the fields page', async () => (await tempCell.innerText()) === '21.50 °C');
+  const navigations = [];
+  page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
+  for (const v of ['21.7', '22.1', '22.75']) {
+    publish(`1;1;temp;${v}`);
+    await sleep(400);
+  }
+  await until('22.75 °C, live', async () => (await tempCell.innerText()) === '22.75 °C');
+  assert.deepEqual(navigations, [], 'the page did not reload');
+  await shot('fields');
+  console.log('ok: a simulated sensor value appeared and changed live');
+
+  // --- history chart of the field
+  await page.getByRole('link', { name: 'gw1.1.1.temp' }).click();
+  await page.getByTestId('field-value').getByText('22.75 °C').waitFor();
+  await page.getByLabel('Aggregation').selectOption('raw');
+  await until('a chart with points', async () => Number(await page.locator('.history .chart').getAttribute('data-points')) >= 3, 20_000);
+  assert.ok(await page.locator('.history .chart canvas').count(), 'the chart draws on a canvas');
+  await shot('field-history');
+  console.log('ok: the field history chart draws the points');
+
+  // --- a dashboard with a value tile, a chart and a switch
+  await page.getByRole('link', { name: 'Dashboards' }).click();
+  await page.getByRole('button', { name: 'Create one' }).click();
+  await page.locator('input[name=title]').fill('Home');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByRole('button', { name: 'Save layout' }).waitFor();
+  async function addWidget(kind, configure) {
+    await page.getByRole('button', { name: '+ Add widget' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: kind, exact: true }).click();
+    await configure(page.getByRole('dialog'));
+    await page.getByRole('dialog').getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+  }
+  await addWidget('Value tile', (d) => d.getByRole('combobox', { name: 'Field', exact: true }).fill('gw1.1.1.temp'));
+  await addWidget('Switch', async (d) => {
+    await d.locator('input[name=title]').fill('Hall light');
+    await d.getByRole('combobox', { name: 'Field', exact: true }).fill('gw1.1.2.light');
+  });
+  await addWidget('Time-series chart', async (d) => {
+    await d.getByRole('combobox', { name: 'Field 1' }).fill('gw1.1.1.temp');
+    await d.getByRole('combobox', { name: 'Aggregation' }).selectOption('raw');
+  });
+  await page.getByRole('button', { name: 'Save layout' }).click();
+  await page.getByRole('button', { name: 'Edit' }).waitFor();
+  const saved = await api('GET', '/api/dashboard/home');
+  assert.deepEqual(saved.widgets.map((w) => w.type), ['value', 'switch', 'chart']);
+  const tile = page.getByTestId('tile-value');
+  await until('the tile shows the value', async () => (await tile.innerText()) === '22.75 °C');
+  publish('1;1;temp;23.25');
+  await until('the tile changes live', async () => (await tile.innerText()) === '23.25 °C');
+  await until('the dashboard chart draws', async () => Number(await page.locator('[data-widget=chart] .chart').getAttribute('data-points')) >= 3, 20_000);
+  console.log('ok: dashboard built with the widget editor; tile and chart live');
+
+  // --- toggle the switch: the command reaches the device on the broker; the device's answer shows
+  const sw = page.getByRole('switch', { name: 'Hall light' });
+  assert.equal(await sw.getAttribute('aria-checked'), 'false');
+  const before = heard.length;
+  await sw.click();
+  const cmd = await until('the command on the broker', async () => heard.slice(before).find((l) => / 1;2;light;/.test(l)));
+  console.log(`ok: switch sent "${cmd}" to the device`);
+  const value = cmd.split(';')[3];
+  publish(`1;2;light;${value}`);
+  await until('the switch shows the device state', async () => (await sw.getAttribute('aria-checked')) === 'true');
+  console.log('ok: the switch shows the state the device reported');
+  await shot('dashboard');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await sleep(500);
+  await shot('dashboard-phone');
+  await page.setViewportSize({ width: 1360, height: 860 });
+
+  // --- a task and a schedule from the forms
+  await page.getByRole('link', { name: 'Tasks' }).click();
+  await page.getByRole('link', { name: 'New task' }).click();
+  await page.locator('input[name=id]').fill('hot_hall');
+  await page.locator('input[name=description]').fill('Light on when the hall is hot');
+  await page.getByRole('button', { name: '+ variable' }).click();
+  await page.getByRole('combobox', { name: 'Variable var1' }).fill('field:gw1.1.1.temp');
+  await page.getByRole('button', { name: '+ condition' }).nth(1).click();
+  await page.getByRole('textbox', { name: 'Variable', exact: true }).fill('var1.current.value');
+  await page.locator('.filter-row').last().getByLabel('Operator').selectOption('gt');
+  await page.locator('.filter-row').last().getByLabel('Value').fill('25');
+  await shot('task-form');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'task hot_hall' }).waitFor();
+  const task = await api('GET', '/api/task/hot_hall');
+  assert.equal(task.variables.var1.quickId, 'field:gw1.1.1.temp');
+  assert.deepEqual(task.evaluationConfig.rule.conditions, [{ variable: 'var1.current.value', operator: 'gt', value: '25' }]);
+  console.log('ok: task created with the form');
+
+  await page.getByRole('link', { name: 'Schedules' }).click();
+  await page.getByRole('link', { name: 'New schedule' }).click();
+  await page.locator('input[name=id]').fill('mornings');
+  await page.locator('input[name=cronExpression]').fill('0 30 7 * * MON-FRI');
+  await page.getByTestId('cron-preview').getByText('at 07:30, on Monday, Tuesday, Wednesday, Thursday, Friday').waitFor();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'schedule mornings' }).waitFor();
+  console.log('ok: schedule with a cron preview');
+
+  // --- firmware upload
+  await page.getByRole('link', { name: 'Firmware' }).click();
+  await page.getByRole('link', { name: 'Upload firmware' }).click();
+  await page.locator('input[name=id]').fill('blink_v1');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'firmware blink_v1' }).waitFor();
+  const hex = join(tmp, 'blink.hex');
+  writeFileSync(hex, ':100000000C9434000C9446000C9446000C9446006A\n:00000001FF\n');
+  await page.getByLabel('Firmware file').setInputFiles(hex);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByTestId('firmware-file').getByText('blink.hex').waitFor();
+  const fw = await api('GET', '/api/firmware/blink_v1');
+  assert.match(fw.file.checksum, /^sha256:[0-9a-f]{64}$/);
+  console.log('ok: firmware uploaded');
+
+  // --- backup: run one, download it
+  await page.getByRole('link', { name: 'Backup & restore' }).click();
+  await page.getByRole('button', { name: 'Run a backup now' }).click();
+  const backupRow = page.locator('tbody tr[data-id]').first();
+  await backupRow.waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), backupRow.getByRole('button', { name: 'Download' }).click()]);
+  const file = join(tmp, 'backup-download');
+  await download.saveAs(file);
+  assert.ok(statSync(file).size > 100, 'the downloaded backup has content');
+  await shot('backup');
+  console.log(`ok: backup made and downloaded (${statSync(file).size} bytes)`);
+
+  await page.getByRole('link', { name: 'Status' }).click();
+  await page.getByRole('heading', { name: 'Services' }).waitFor();
+  assert.deepEqual(consoleErrors, [], 'no script errors in the page');
+
+  // --- log out
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+  console.log('ok: logged out');
+  console.log('PASSED: console end-to-end test');
+} catch (e) {
+  failed = true;
+  console.error('FAILED:', e.stack ?? e);
+  try {
+    const p = browser?.pages()[0];
+    if (p) await p.screenshot({ path: join(tmp, 'failure.png') }), console.error(`screenshot of the failure: ${join(tmp, 'failure.png')}`);
+  } catch {
+    /* nothing more to show */
+  }
+  console.error('--- server output ---\n' + server.output().slice(-4000));
+  void broker;
+} finally {
+  await browser?.close().catch(() => {});
+  cleanup();
+  if (!failed) rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
