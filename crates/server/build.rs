@@ -100,10 +100,15 @@ fn build_with_npm(web: &Path, dest: &Path) -> Option<PathBuf> {
     {
         return None;
     }
-    let lock = web.join("package-lock.json");
-    let stamp = web.join("node_modules/.package-lock.json");
-    let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-    if mtime(&stamp).is_none() || mtime(&stamp) < mtime(&lock) {
+    // Several cargo runs (check, clippy, test, other clones' builds) may get here at once and
+    // share web/node_modules: one at a time.
+    let lock = fs::File::create(web.join(".build.lock")).ok()?;
+    lock.lock().ok()?;
+    // `npm ci` again only when the lock file's content differs from what was installed.
+    let wanted = fs::read(web.join("package-lock.json")).unwrap_or_default();
+    let stamp = web.join("node_modules/.switchyard-installed");
+    let vite = web.join("node_modules/vite/bin/vite.js");
+    if fs::read(&stamp).ok().as_deref() != Some(&wanted[..]) || !vite.is_file() {
         let ok = npm()
             .arg("ci")
             .current_dir(web)
@@ -116,8 +121,8 @@ fn build_with_npm(web: &Path, dest: &Path) -> Option<PathBuf> {
             );
             return None;
         }
+        let _ = fs::write(&stamp, &wanted);
     }
-    let vite = web.join("node_modules/vite/bin/vite.js");
     let built = Command::new("node")
         .arg(vite)
         .args(["build", "--emptyOutDir", "--logLevel", "warn", "--outDir"])
