@@ -1,4 +1,5 @@
 //! Provider plugins, one folder each.
 
+pub mod echo;
 pub mod mysensors;
 pub mod tasmota;
