@@ -32,6 +32,28 @@ need_command_pkg_venv() {
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
 }
 
+# The local MQTT broker the gateway tests use (127.0.0.1:1883), started if nothing listens there.
+mosquitto_running() {
+    need_command mosquitto mosquitto
+    (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && return 0
+    echo "starting mosquitto on 127.0.0.1:1883"
+    if [ -f /etc/mosquitto/mosquitto.conf ]; then
+        mosquitto -d -c /etc/mosquitto/mosquitto.conf
+    else
+        mosquitto -d -p 1883
+    fi
+    local i
+    for i in $(seq 1 50); do
+        (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "mosquitto did not start listening on 127.0.0.1:1883" >&2
+    return 1
+}
+
 install_test_deps() {
     if [ -s tests/python-requirements.txt ]; then python_tools; fi
+    # Gateway tests: pty pairs for serial ports, and an MQTT broker.
+    need_command socat socat
+    mosquitto_running
 }

@@ -3,3 +3,6 @@
 // Beside this file rather than in `tests/` itself, where cargo would build each as its own binary.
 #[path = "integration/pymysensors_crosscheck.rs"]
 mod pymysensors_crosscheck;
+
+#[path = "integration/gateway/mod.rs"]
+mod gateway;
