@@ -91,6 +91,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         tracing::warn!(file = %path.display(), "created user `admin` with a generated password; it is in this file");
     }
 
+    // Every TLS client in the process (MQTT, HTTP) uses rustls with ring; install it once.
+    switchyard_gateway::transport::install_crypto_provider();
     let cancel = CancellationToken::new();
     let states = Arc::new(ServiceStates::default());
     let processor = Processor::new(
@@ -118,6 +120,22 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         "node_state_job",
         node_job.run(cancel.child_token()),
     );
+    let gateways = switchyard_gateway::GatewayService::new(
+        bus.clone(),
+        store.clone(),
+        switchyard_gateway::ProviderRegistry::builtin(),
+        &cfg.data_dir,
+    );
+    let gateway_stats = gateways.stats();
+    let gateway_task = gateways
+        .start(cancel.child_token())
+        .await
+        .context("starting the gateway service")?;
+    let gateway_task = supervise(&states, "gateway", async move {
+        if let Err(e) = gateway_task.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
 
     let status = {
         let (bus, metrics, states) = (bus.clone(), metrics.clone(), states.clone());
@@ -129,6 +147,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                 "storage": {"type": storage_name},
                 "metrics": {"type": metrics.name(), "stats": metrics.stats()},
                 "processor": processor_stats.snapshot(),
+                "gateways": gateway_stats.snapshot(),
             })
         })
     };
@@ -169,6 +188,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let _ = processor_task.await;
     let _ = node_job.await;
+    let _ = gateway_task.await;
     let storage_closed = storage.close().await;
     let metrics_closed = metrics.close().await;
     tracing::info!("switchyard stopped");

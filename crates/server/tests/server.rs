@@ -60,6 +60,8 @@ impl Server {
                 eprintln!("[switchyard] {line}");
             }
         });
+        // reqwest is built with rustls and no provider of its own (the workspace's one TLS stack).
+        switchyard_gateway::transport::install_crypto_provider();
         Server {
             child,
             base: format!("http://{address}"),
