@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use switchyard_bus::EmbeddedBusConfig;
 use switchyard_metrics::MetricsConfig;
+use switchyard_automation::AutomationConfig;
 use switchyard_processor::ProcessorConfig;
 use switchyard_storage::StorageConfig;
 
@@ -24,6 +25,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub metrics: MetricsConfig,
     pub processor: ProcessorConfig,
+    pub automation: AutomationConfig,
     pub auth: AuthConfig,
 }
 
@@ -37,6 +39,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             metrics: MetricsConfig::default(),
             processor: ProcessorConfig::default(),
+            automation: AutomationConfig::default(),
             auth: AuthConfig::default(),
         }
     }
