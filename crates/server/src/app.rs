@@ -70,11 +70,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
-    let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir)
+    let storage = switchyard_storage::open(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening storage")?;
     let store = Store::new(storage.clone());
-    let metrics = crate::backends::open_metrics(&cfg.metrics, &cfg.data_dir)
+    let metrics = switchyard_metrics::open(&cfg.metrics, &cfg.data_dir)
         .await
         .context("opening the metric store")?;
     let bus: Arc<dyn Bus> = match &cfg.bus {
@@ -120,6 +120,40 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         "node_state_job",
         node_job.run(cancel.child_token()),
     );
+    // Tasks, schedules, handlers and forward payloads: each its own supervised service.
+    let automation = switchyard_automation::Context::new(
+        store.clone(),
+        bus.clone(),
+        cfg.automation.clone(),
+        cfg.data_dir.clone(),
+        switchyard_automation::Clock::System,
+    )
+    .context("starting automation")?;
+    let automation_tasks = vec![
+        supervise(
+            &states,
+            "handler",
+            switchyard_automation::HandlerService::new(automation.clone())
+                .run(cancel.child_token()),
+        ),
+        supervise(
+            &states,
+            "task",
+            switchyard_automation::TaskService::new(automation.clone()).run(cancel.child_token()),
+        ),
+        supervise(
+            &states,
+            "scheduler",
+            switchyard_automation::SchedulerService::new(automation.clone())
+                .run(cancel.child_token()),
+        ),
+        supervise(
+            &states,
+            "forward_payload",
+            switchyard_automation::ForwardPayloadService::new(automation)
+                .run(cancel.child_token()),
+        ),
+    ];
     let gateways = switchyard_gateway::GatewayService::new(
         bus.clone(),
         store.clone(),
@@ -188,6 +222,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let _ = processor_task.await;
     let _ = node_job.await;
+    for t in automation_tasks {
+        let _ = t.await;
+    }
     let _ = gateway_task.await;
     let storage_closed = storage.close().await;
     let metrics_closed = metrics.close().await;

@@ -1,12 +1,10 @@
 //! `switchyard`: the all-in-one server and its small command line.
 
 mod app;
-mod backends;
 mod cli;
 mod config;
 mod logging;
 mod status;
-mod storage_cmd;
 
 use clap::Parser;
 
