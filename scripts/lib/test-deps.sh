@@ -52,6 +52,8 @@ mosquitto_running() {
 }
 
 install_test_deps() {
+    # NATS with JetStream: the NATS bus tests start their own servers on loopback.
+    need_command nats-server nats-server
     if [ -s tests/python-requirements.txt ]; then python_tools; fi
     # Gateway tests: pty pairs for serial ports, and an MQTT broker.
     need_command socat socat

@@ -4,6 +4,7 @@
 //! behind.
 
 mod config;
+pub mod conformance;
 mod drop_log;
 mod embedded;
 mod registry;

@@ -17,11 +17,7 @@ pub(crate) async fn request(
     let inbox = format!("_INBOX.{}", Uuid::new_v4().simple());
     // Subscribed before publishing, so an answer cannot arrive before anyone listens for it.
     let mut answers = bus.register(&inbox, None)?;
-    let message = BusMessage {
-        subject: subject.into(),
-        payload,
-        reply: Some(inbox),
-    };
+    let message = BusMessage::new(subject, payload).with_reply(inbox);
     let exchange = async {
         if bus.deliver(message).await? == 0 {
             // Waiting out the timeout would only hide a missing service.

@@ -1,6 +1,7 @@
 //! Every integration test of the embedded bus, in one binary to keep link time down.
 
 mod common;
+mod conformance;
 mod delivery;
 mod lifecycle;
 mod overload;

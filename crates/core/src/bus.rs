@@ -8,16 +8,61 @@ use futures::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use thiserror::Error;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct BusMessage {
     pub subject: String,
     pub payload: Bytes,
     /// Where a responder sends its answer (request/reply).
     pub reply: Option<String>,
+    /// Set by a durable bus (NATS JetStream): the message stays with the bus until acknowledged.
+    delivery: Option<Arc<dyn Delivery>>,
+}
+
+/// Two messages are equal when subject, payload and reply are; how they were delivered does not
+/// count.
+impl PartialEq for BusMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.subject == other.subject && self.payload == other.payload && self.reply == other.reply
+    }
+}
+
+impl Eq for BusMessage {}
+
+impl std::fmt::Debug for BusMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusMessage")
+            .field("subject", &self.subject)
+            .field("payload", &self.payload)
+            .field("reply", &self.reply)
+            .field("delivery", &self.delivery)
+            .finish()
+    }
+}
+
+/// A durable delivery: the bus keeps the message, and delivers it again (to this or another
+/// member of the queue group) unless it is acknowledged in time. The embedded bus has none.
+///
+/// A message that is neither acked nor naked is acknowledged when its last copy is dropped, so a
+/// service that finishes with a message before letting it go is at-least-once without a change;
+/// one that hands the work on (as the processor does to its workers) carries the message along
+/// and acks after its commit.
+#[async_trait]
+pub trait Delivery: Send + Sync + std::fmt::Debug {
+    /// Stable across redeliveries of this message, unique among the messages of its subject
+    /// (the publisher's message id, else the bus's sequence number). A consumer that records the
+    /// ids it has committed can skip a redelivery of work already done.
+    fn message_id(&self) -> &str;
+    /// How many times the bus has delivered it, 1 the first time.
+    fn attempt(&self) -> u64;
+    /// The work is done: the bus may forget the message.
+    async fn ack(&self) -> Result<(), BusError>;
+    /// The work failed and may succeed later: deliver the message again.
+    async fn nak(&self) -> Result<(), BusError>;
 }
 
 impl BusMessage {
@@ -26,6 +71,42 @@ impl BusMessage {
             subject: subject.into(),
             payload: payload.into(),
             reply: None,
+            delivery: None,
+        }
+    }
+
+    /// The message with a reply subject, for request/reply.
+    pub fn with_reply(mut self, reply: impl Into<String>) -> Self {
+        self.reply = Some(reply.into());
+        self
+    }
+
+    /// The message as delivered by a durable bus.
+    pub fn with_delivery(mut self, delivery: Arc<dyn Delivery>) -> Self {
+        self.delivery = Some(delivery);
+        self
+    }
+
+    /// The durable delivery, if the bus keeps this message until [`BusMessage::ack`].
+    pub fn delivery(&self) -> Option<&Arc<dyn Delivery>> {
+        self.delivery.as_ref()
+    }
+
+    /// Tells a durable bus the work for this message is done; does nothing for a message that
+    /// is not durable (the embedded bus, plain subjects). Call it after the effect is committed:
+    /// a crash before it means the message is delivered again.
+    pub async fn ack(&self) -> Result<(), BusError> {
+        match &self.delivery {
+            Some(delivery) => delivery.ack().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Asks a durable bus to deliver the message again; does nothing for one that is not durable.
+    pub async fn nak(&self) -> Result<(), BusError> {
+        match &self.delivery {
+            Some(delivery) => delivery.nak().await,
+            None => Ok(()),
         }
     }
 
@@ -213,5 +294,44 @@ mod tests {
         }
         assert!(validate_pattern("a.*.c.>").is_ok());
         assert!(validate_pattern("a.>.c").is_err());
+    }
+
+    #[derive(Debug, Default)]
+    struct Counted(std::sync::atomic::AtomicU64);
+
+    #[async_trait]
+    impl Delivery for Counted {
+        fn message_id(&self) -> &str {
+            "m1"
+        }
+        fn attempt(&self) -> u64 {
+            1
+        }
+        async fn ack(&self) -> Result<(), BusError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn nak(&self) -> Result<(), BusError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn ack_reaches_a_durable_delivery_and_is_a_no_op_otherwise() {
+        let plain = BusMessage::new("a", Bytes::from("x"));
+        assert!(plain.delivery().is_none());
+        plain.ack().await.unwrap();
+        plain.nak().await.unwrap();
+
+        let counted = Arc::new(Counted::default());
+        let durable = plain.clone().with_delivery(counted.clone());
+        assert_eq!(
+            durable, plain,
+            "delivery does not change what the message is"
+        );
+        assert_eq!(durable.delivery().map(|d| d.message_id()), Some("m1"));
+        durable.ack().await.unwrap();
+        durable.clone().ack().await.unwrap();
+        assert_eq!(counted.0.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

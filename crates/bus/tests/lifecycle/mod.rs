@@ -52,18 +52,6 @@ async fn dropping_a_subscription_releases_a_publisher_waiting_on_it() {
 }
 
 #[tokio::test]
-async fn a_queue_group_member_that_leaves_gets_no_more_work() {
-    let bus = EmbeddedBus::default();
-    let leaving = bus.queue_subscribe("job", "workers").await.unwrap();
-    let mut staying = bus.queue_subscribe("job", "workers").await.unwrap();
-    drop(leaving);
-    for _ in 0..5 {
-        bus.publish("job", Bytes::new()).await.unwrap();
-    }
-    assert_eq!(waiting(&mut staying).len(), 5);
-}
-
-#[tokio::test]
 async fn dropping_the_bus_ends_its_subscriptions() {
     let bus = EmbeddedBus::default();
     let mut subscription = bus.subscribe("a").await.unwrap();

@@ -75,6 +75,8 @@ async fn a_stuck_member_does_not_hold_up_its_group() {
     assert_eq!(bus.stats().dropped, 0);
 }
 
+/// Embedded only: NATS itself groups queue subscribers by name across every pattern that matches
+/// (the NATS bus's suite shows it), so services must not rely on either.
 #[tokio::test]
 async fn a_group_name_groups_only_subscriptions_on_the_same_pattern() {
     let bus = EmbeddedBus::default();

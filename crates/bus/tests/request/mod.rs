@@ -4,57 +4,6 @@ use switchyard_bus::EmbeddedBus;
 use switchyard_core::bus::{Bus, BusError};
 use tokio::time::Instant;
 
-/// Answers every request on `subject` with its payload in upper case.
-async fn spawn_upper_case_responder(bus: &EmbeddedBus, subject: &str) {
-    let mut requests = bus.subscribe(subject).await.unwrap();
-    let bus = bus.clone();
-    tokio::spawn(async move {
-        while let Some(request) = requests.next().await {
-            let reply = request.reply.unwrap();
-            let answer = Bytes::from(request.payload.to_ascii_uppercase());
-            bus.publish(&reply, answer).await.unwrap();
-        }
-    });
-}
-
-#[tokio::test]
-async fn a_request_gets_the_responders_answer() {
-    let bus = EmbeddedBus::default();
-    spawn_upper_case_responder(&bus, "service.shout").await;
-
-    let answer = bus
-        .request(
-            "service.shout",
-            Bytes::from("hello"),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer.payload, Bytes::from("HELLO"));
-    assert!(answer.subject.starts_with("_INBOX."), "{}", answer.subject);
-    assert_eq!(bus.stats().subscriptions, 1, "the inbox is gone");
-}
-
-#[tokio::test]
-async fn concurrent_requests_each_get_their_own_answer() {
-    let bus = EmbeddedBus::default();
-    spawn_upper_case_responder(&bus, "service.shout").await;
-    let requests = (0..20).map(|i| {
-        let bus = bus.clone();
-        async move {
-            let payload = Bytes::from(format!("word{i}"));
-            let answer = bus
-                .request("service.shout", payload, Duration::from_secs(30))
-                .await
-                .unwrap();
-            (i, answer.payload)
-        }
-    });
-    for (i, answer) in futures::future::join_all(requests).await {
-        assert_eq!(answer, Bytes::from(format!("WORD{i}")));
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_request_nobody_answers_times_out() {
     let bus = EmbeddedBus::default();
@@ -80,32 +29,4 @@ async fn a_request_nobody_listens_to_fails_at_once() {
     assert_eq!(result, Err(BusError::NoResponders("service.gone".into())));
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(bus.stats().subscriptions, 0, "the inbox is gone");
-}
-
-#[tokio::test]
-async fn a_queue_group_of_responders_answers_once() {
-    let bus = EmbeddedBus::default();
-    for _ in 0..3 {
-        let mut requests = bus
-            .queue_subscribe("service.count", "counters")
-            .await
-            .unwrap();
-        let bus = bus.clone();
-        tokio::spawn(async move {
-            while let Some(request) = requests.next().await {
-                let reply = request.reply.unwrap();
-                bus.publish(&reply, Bytes::from("1")).await.unwrap();
-            }
-        });
-    }
-    for _ in 0..10 {
-        let answer = bus
-            .request("service.count", Bytes::new(), Duration::from_secs(30))
-            .await
-            .unwrap();
-        assert_eq!(answer.payload, Bytes::from("1"));
-    }
-    // Ten requests and ten answers: each request reached one responder only.
-    let stats = bus.stats();
-    assert_eq!((stats.published, stats.delivered), (20, 20));
 }
