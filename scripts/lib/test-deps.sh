@@ -51,6 +51,24 @@ mosquitto_running() {
     return 1
 }
 
+# The web console's build and browser test: Node.js 20.19+ (Vite 8), Chromium with its driver,
+# and an MQTT broker with clients for the simulated device.
+console_tools() {
+    need_command node nodejs
+    need_command npm npm
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 20 ]; then
+        echo "Node.js $(node --version) is too old for the web console (needs 20.19+; Debian 12 ships 18:" >&2
+        echo "install Node.js 20 or 22 from NodeSource or nodejs.org)" >&2
+        return 1
+    fi
+    need_command chromium chromium
+    need_command chromedriver chromium-driver
+    need_command mosquitto mosquitto
+    need_command mosquitto_pub mosquitto-clients
+}
+
 install_test_deps() {
     # NATS with JetStream: the NATS bus tests start their own servers on loopback.
     need_command nats-server nats-server
@@ -58,4 +76,5 @@ install_test_deps() {
     # Gateway tests: pty pairs for serial ports, and an MQTT broker.
     need_command socat socat
     mosquitto_running
+    console_tools
 }

@@ -187,13 +187,15 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let ttl = switchyard_core::value::parse_duration(&cfg.auth.session_ttl)
         .map_err(|e| anyhow::anyhow!("auth.session_ttl: {e}"))?;
+    let web_dir = cfg.http.web_dir.clone();
     let api = switchyard_api::router(ApiState {
         store: store.clone(),
         bus: bus.clone(),
         sessions: Arc::new(auth::Sessions::new(ttl)),
         started,
         status,
-    });
+    })
+    .fallback(move |req| crate::web::serve(web_dir.clone(), req));
     let listener = tokio::net::TcpListener::bind(&cfg.http.address)
         .await
         .with_context(|| format!("listening on {}", cfg.http.address))?;
@@ -209,7 +211,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         ServiceStatus::Running,
         format!("listening on {address}"),
     );
-    tracing::info!(%address, data_dir = %cfg.data_dir.display(), "switchyard is ready");
+    let console = match &cfg.http.web_dir {
+        Some(dir) => dir.display().to_string(),
+        None => format!("embedded ({})", crate::web::embedded_origin()),
+    };
+    tracing::info!(%address, data_dir = %cfg.data_dir.display(), %console, "switchyard is ready");
 
     let http_result = tokio::select! {
         _ = shutdown_signal() => None,

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod logging;
 mod status;
+mod web;
 
 use clap::Parser;
 

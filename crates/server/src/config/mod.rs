@@ -49,12 +49,15 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub address: String,
+    /// Serve the web console from this directory instead of the copy built into the binary.
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             address: "0.0.0.0:8080".into(),
+            web_dir: None,
         }
     }
 }
