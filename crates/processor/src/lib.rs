@@ -4,6 +4,7 @@
 
 mod changes;
 mod config;
+pub mod delivered;
 mod field_update;
 mod node_state;
 mod node_update;

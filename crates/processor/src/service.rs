@@ -4,15 +4,17 @@
 
 use crate::changes::Changes;
 use crate::config::ProcessorConfig;
+use crate::delivered::{self, Delivered};
 use crate::stats::{ProcessorStats, Rejection};
 use crate::validate::{Refusal, decode};
 use crate::view::View;
 use crate::{field_update, node_update};
 use chrono::Utc;
+use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::bus::{Bus, BusError, BusExt};
+use switchyard_core::bus::{Bus, BusError, BusExt, Delivery};
 use switchyard_core::metrics::MetricStore;
 use switchyard_core::model::Gateway;
 use switchyard_core::rate_log::RateLimitedLog;
@@ -39,7 +41,11 @@ struct Shared {
 pub struct Processor {
     shared: Arc<Shared>,
     config: ProcessorConfig,
+    instance: String,
 }
+
+/// A message and, on a durable bus, its delivery, acknowledged after the commit.
+type Work = (Message, Option<Arc<dyn Delivery>>);
 
 impl Processor {
     pub fn new(
@@ -56,7 +62,15 @@ impl Processor {
                 stats: Arc::new(ProcessorStats::default()),
             }),
             config,
+            instance: "local".into(),
         }
+    }
+
+    /// Names this process among the processors sharing one storage (default `local`): each
+    /// keeps its record of committed durable messages under its name (see [`crate::delivered`]).
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = name.into();
+        self
     }
 
     pub fn stats(&self) -> Arc<ProcessorStats> {
@@ -75,12 +89,17 @@ impl Processor {
             .queue_subscribe(topics::TO_PROCESSOR, QUEUE_GROUP)
             .await?;
         let workers = self.config.workers.max(1);
+        let recovered = Arc::new(delivered::recover(&self.shared.store).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the ids of committed durable messages; a redelivery after a crash may be processed twice");
+            HashSet::new()
+        }));
         let mut senders = Vec::with_capacity(workers);
         let mut tasks = JoinSet::new();
-        for _ in 0..workers {
-            let (tx, rx) = mpsc::channel::<Message>(self.config.queue_capacity.max(1));
+        for i in 0..workers {
+            let (tx, rx) = mpsc::channel::<Work>(self.config.queue_capacity.max(1));
             senders.push(tx);
-            tasks.spawn(worker(self.shared.clone(), rx));
+            let record = Delivered::new(&self.instance, i);
+            tasks.spawn(worker(self.shared.clone(), rx, record, recovered.clone()));
         }
         let shared = self.shared.clone();
         let config = self.config.clone();
@@ -93,6 +112,7 @@ impl Processor {
                         None => break,
                     },
                 };
+                // A refused message is done with: dropping it acknowledges a durable one.
                 let msg = match decode(&bus_msg.payload, &config) {
                     Ok(m) => m,
                     Err(refusal) => {
@@ -100,10 +120,11 @@ impl Processor {
                         continue;
                     }
                 };
+                let delivery = bus_msg.delivery().cloned();
                 let mut h = DefaultHasher::new();
                 (&msg.gateway_id, &msg.node_id).hash(&mut h);
                 let shard = (h.finish() % senders.len() as u64) as usize;
-                if senders[shard].send(msg).await.is_err() {
+                if senders[shard].send((msg, delivery)).await.is_err() {
                     break;
                 }
             }
@@ -125,23 +146,62 @@ const MAX_BATCH: usize = 64;
 
 /// Takes whatever is waiting (up to [`MAX_BATCH`]) and commits it together: under load many
 /// messages share one disk sync; when idle a message is committed alone, at once.
-async fn worker(shared: Arc<Shared>, mut rx: mpsc::Receiver<Message>) {
+///
+/// Durable messages (see [`crate::delivered`]) are acked after the commit, naked (delivered
+/// again) when it fails, and skipped when their id shows they were committed before.
+async fn worker(
+    shared: Arc<Shared>,
+    mut rx: mpsc::Receiver<Work>,
+    mut record: Delivered,
+    recovered: Arc<HashSet<String>>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let mut view = View::new(&shared.store);
         let mut all = Changes::default();
         let mut accepted = 0;
-        for msg in batch.drain(..) {
+        let mut deliveries = Vec::new();
+        let mut committed_ids = Vec::new();
+        for (msg, delivery) in batch.drain(..) {
+            if let Some(d) = &delivery {
+                let id = d.message_id();
+                let seen = record.contains(id) || recovered.contains(id);
+                if seen || committed_ids.iter().any(|c| c == id) {
+                    shared.stats.duplicate();
+                    deliveries.push(delivery);
+                    continue;
+                }
+            }
             match process(&shared, &view, &msg).await {
                 Ok(changes) => {
                     view.stage(&changes.ops);
                     all.absorb(changes);
                     accepted += 1;
+                    if let Some(d) = &delivery {
+                        committed_ids.push(d.message_id().to_string());
+                    }
                 }
                 Err(refusal) => refuse(&shared.stats, refusal),
             }
+            deliveries.push(delivery);
         }
-        commit(&shared, all, accepted).await;
+        if !committed_ids.is_empty() && !all.ops.is_empty() {
+            all.ops.push(record.record_op(&committed_ids));
+        }
+        let stored = commit(&shared, all, accepted).await;
+        if stored {
+            record.committed(committed_ids);
+        }
+        for delivery in deliveries.into_iter().flatten() {
+            let settled = if stored {
+                delivery.ack().await
+            } else {
+                delivery.nak().await
+            };
+            if let Err(e) = settled {
+                FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, suppressed, "durable ack failed; the message will come again and be skipped"));
+            }
+        }
     }
 }
 
@@ -210,7 +270,8 @@ async fn process(shared: &Shared, store: &View<'_>, msg: &Message) -> Result<Cha
 }
 
 /// Commits the changes of `messages` messages: one atomic write, then metrics, events, outbound.
-async fn commit(shared: &Shared, changes: Changes, messages: u64) {
+/// Returns whether the write was stored.
+async fn commit(shared: &Shared, changes: Changes, messages: u64) -> bool {
     for refusal in changes.refusals {
         refuse(&shared.stats, refusal);
     }
@@ -220,8 +281,8 @@ async fn commit(shared: &Shared, changes: Changes, messages: u64) {
         for _ in 0..messages {
             shared.stats.rejected(Rejection::StorageFailed);
         }
-        FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, messages, suppressed, "storage write failed; messages lost"));
-        return;
+        FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, messages, suppressed, "storage write failed; messages lost unless the bus is durable"));
+        return false;
     }
     shared.stats.processed(messages);
     if !changes.points.is_empty()
@@ -236,6 +297,7 @@ async fn commit(shared: &Shared, changes: Changes, messages: u64) {
     for msg in &changes.outbound {
         publish(shared, &topics::to_gateway(&msg.gateway_id), msg).await;
     }
+    true
 }
 
 async fn publish<T: serde::Serialize + Sync>(shared: &Shared, subject: &str, value: &T) {

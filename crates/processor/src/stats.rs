@@ -40,6 +40,7 @@ pub struct ProcessorStats {
     processed: AtomicU64,
     rejected: [AtomicU64; 6],
     metric_failures: AtomicU64,
+    duplicates: AtomicU64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,6 +49,8 @@ pub struct ProcessorStatsSnapshot {
     pub processed: u64,
     pub rejected: std::collections::BTreeMap<String, u64>,
     pub metric_failures: u64,
+    /// Durable messages delivered again after their commit, and skipped.
+    pub duplicates: u64,
 }
 
 impl ProcessorStats {
@@ -57,6 +60,14 @@ impl ProcessorStats {
 
     pub(crate) fn rejected(&self, why: Rejection) {
         self.rejected[why.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn duplicate_count(&self) -> u64 {
+        self.duplicates.load(Ordering::Relaxed)
     }
 
     pub(crate) fn metric_failed(&self) {
@@ -85,6 +96,7 @@ impl ProcessorStats {
                 })
                 .collect(),
             metric_failures: self.metric_failures.load(Ordering::Relaxed),
+            duplicates: self.duplicate_count(),
         }
     }
 }
