@@ -150,8 +150,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         supervise(
             &states,
             "forward_payload",
-            switchyard_automation::ForwardPayloadService::new(automation)
-                .run(cancel.child_token()),
+            switchyard_automation::ForwardPayloadService::new(automation).run(cancel.child_token()),
         ),
     ];
     let gateways = switchyard_gateway::GatewayService::new(

@@ -7,9 +7,9 @@ mod env;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use switchyard_automation::AutomationConfig;
 use switchyard_bus::EmbeddedBusConfig;
 use switchyard_metrics::MetricsConfig;
-use switchyard_automation::AutomationConfig;
 use switchyard_processor::ProcessorConfig;
 use switchyard_storage::StorageConfig;
 
