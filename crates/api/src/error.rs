@@ -1,5 +1,6 @@
 //! The one error shape of the API: a stable `code` a program can match on, a `message` a person can
-//! act on, and `details` (for validation, the path of each bad field).
+//! act on, and `details` (for validation, the path of each bad field). The codes are listed in
+//! `docs/api.md`; a program may match on them, so they never change meaning.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -42,8 +43,77 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    /// A validation failure: one `{path, message}` per bad field, the first one in `message`.
+    pub fn invalid(code: &'static str, fields: Vec<(String, String)>) -> Self {
+        let message = fields
+            .iter()
+            .map(|(p, m)| {
+                if p.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{p}: {m}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let details = fields
+            .into_iter()
+            .map(|(path, message)| json!({"path": path, "message": message}))
+            .collect();
+        Self::bad_request(code, message).with_details(Value::Array(details))
+    }
+
+    /// The code a bare HTTP status gets when something below the handlers (routing, body
+    /// limits, extractors) refused a request.
+    pub fn from_status(status: StatusCode, message: impl Into<String>) -> Self {
+        let code = match status {
+            StatusCode::BAD_REQUEST => "invalid_body",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+            StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => "timeout",
+            StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            s if s.is_client_error() => "bad_request",
+            _ => "internal",
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl From<switchyard_core::bus::BusError> for ApiError {
+    fn from(e: switchyard_core::bus::BusError) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "bus_unavailable",
+            e.to_string(),
+        )
+    }
+}
+
+impl From<switchyard_core::metrics::MetricError> for ApiError {
+    fn from(e: switchyard_core::metrics::MetricError) -> Self {
+        use switchyard_core::metrics::MetricError;
+        match e {
+            MetricError::InvalidQuery(_) => ApiError::bad_request("invalid_query", e.to_string()),
+            MetricError::Backend(_) | MetricError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "metrics_unavailable",
+                e.to_string(),
+            ),
+        }
     }
 }
 

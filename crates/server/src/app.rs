@@ -184,17 +184,18 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             })
         })
     };
-    let ttl = switchyard_core::value::parse_duration(&cfg.auth.session_ttl)
-        .map_err(|e| anyhow::anyhow!("auth.session_ttl: {e}"))?;
-    let web_dir = cfg.http.web_dir.clone();
-    let api = switchyard_api::router(ApiState {
-        store: store.clone(),
-        bus: bus.clone(),
-        sessions: Arc::new(auth::Sessions::new(ttl)),
-        started,
+    let mut api_state = ApiState::new(
+        store.clone(),
+        bus.clone(),
+        metrics.clone(),
+        cfg.data_dir.clone(),
+        cfg.api_config()?,
         status,
-    })
-    .fallback(move |req| crate::web::serve(web_dir.clone(), req));
+    );
+    api_state.started = started;
+    let web_dir = cfg.http.web_dir.clone();
+    let api = switchyard_api::router(api_state)
+        .fallback(move |req| crate::web::serve(web_dir.clone(), req));
     let listener = tokio::net::TcpListener::bind(&cfg.http.address)
         .await
         .with_context(|| format!("listening on {}", cfg.http.address))?;

@@ -1,6 +1,9 @@
 //! The real `switchyard` binary, started as a user would.
 
 mod api_auth;
+mod api_backup;
+mod api_roles;
+mod api_ws;
 mod cli;
 mod crash;
 mod server;

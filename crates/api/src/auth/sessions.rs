@@ -33,6 +33,17 @@ impl Sessions {
 
     /// Opens a session and returns its token (256 random bits, hex).
     pub fn open(&self, user_id: &str, username: &str, roles: Vec<String>) -> (String, Session) {
+        self.open_until(user_id, username, roles, None)
+    }
+
+    /// Like [`Sessions::open`], ending no later than `not_after` (a service token's expiry).
+    pub fn open_until(
+        &self,
+        user_id: &str,
+        username: &str,
+        roles: Vec<String>,
+        not_after: Option<DateTime<Utc>>,
+    ) -> (String, Session) {
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -42,7 +53,7 @@ impl Sessions {
             username: username.to_string(),
             roles,
             created: now,
-            expires: now + self.ttl,
+            expires: not_after.map_or(now + self.ttl, |n| n.min(now + self.ttl)),
         };
         let mut table = self.table.write();
         if table.len() >= MAX_SESSIONS {
@@ -73,6 +84,23 @@ impl Sessions {
     pub fn close(&self, token: &str) -> bool {
         self.table.write().remove(token).is_some()
     }
+
+    /// Ends every session of a user (deleted, password or roles changed); returns how many.
+    pub fn close_user(&self, user_id: &str) -> usize {
+        let mut table = self.table.write();
+        let before = table.len();
+        table.retain(|_, s| s.user_id != user_id);
+        before - table.len()
+    }
+
+    /// Keeps only the sessions `keep` approves of.
+    pub fn retain(&self, mut keep: impl FnMut(&Session) -> bool) {
+        self.table.write().retain(|_, s| keep(s));
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +116,11 @@ mod tests {
         assert!(s.get("nope").is_none());
         assert!(s.close(&t));
         assert!(s.get(&t).is_none());
+        let (a, _) = s.open("u2", "op", vec![]);
+        let (b, _) = s.open("u2", "op", vec![]);
+        let (c, _) = s.open("u3", "x", vec![]);
+        assert_eq!(s.close_user("u2"), 2);
+        assert!(s.get(&a).is_none() && s.get(&b).is_none() && s.get(&c).is_some());
         let expired = Sessions::new(Duration::seconds(-1));
         let (t, _) = expired.open("u1", "admin", vec![]);
         assert!(expired.get(&t).is_none());

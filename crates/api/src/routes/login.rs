@@ -1,17 +1,56 @@
-use crate::auth::{CurrentUser, verify_password};
+use crate::auth::{CurrentUser, check_service_token, service_token, verify_password};
 use crate::error::ApiError;
 use crate::state::ApiState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Instant;
 use switchyard_core::filter::{Filter, Query};
 use switchyard_core::model::User;
 
 #[derive(Deserialize)]
-pub struct Login {
+#[serde(deny_unknown_fields)]
+struct Login {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    /// A service token `<id>_<secret>`, exchanged for a session instead of a password.
+    #[serde(default)]
+    token: String,
+}
+
+fn too_many(wait: std::time::Duration) -> ApiError {
+    let secs = wait.as_secs().max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed logins for this account; try again in {secs} s"),
+    )
+    .with_details(json!({"retryAfterSeconds": secs}))
+}
+
+async fn password_login(state: &ApiState, req: &Login) -> Result<User, ApiError> {
+    let q = Query::all()
+        .filter(Filter::eq("username", req.username.as_str()))
+        .page(1, 0);
+    let user = state.store.find::<User>(&q).await?.data.into_iter().next();
+    // The same answer (and the same argon2 work) for an unknown user and a wrong password.
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = match &user {
+        Some(u) => u.password.clone(),
+        None => DUMMY
+            .get_or_init(|| crate::auth::hash_password("no such user").unwrap_or_default())
+            .clone(),
+    };
+    let password = req.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    user.filter(|_| ok)
+        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))
 }
 
 pub async fn login(
@@ -21,20 +60,55 @@ pub async fn login(
     let req: Login = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "invalid_body",
-            format!("expected {{username, password}}: {e}"),
+            format!("expected {{username, password}} or {{token}}: {e}"),
         )
     })?;
-    let q = Query::all()
-        .filter(Filter::eq("username", req.username.as_str()))
-        .page(1, 0);
-    let user = state.store.find::<User>(&q).await?.data.into_iter().next();
-    // The same answer for an unknown user and a wrong password: no hint which one it was.
-    let user = user
-        .filter(|u| verify_password(&req.password, &u.password))
-        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
-    let (token, session) = state
-        .sessions
-        .open(&user.id, &user.username, user.roles.clone());
+    let by_token = !req.token.is_empty();
+    if !by_token && req.username.is_empty() {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            vec![(
+                "username".into(),
+                "give a username and password, or a token".into(),
+            )],
+        ));
+    }
+    let key = if by_token {
+        format!(
+            "token:{}",
+            service_token::token_id(&req.token).unwrap_or("malformed")
+        )
+    } else {
+        format!("user:{}", req.username.to_lowercase())
+    };
+    let now = Instant::now();
+    state.logins.check(&key, now).map_err(too_many)?;
+    let result = if by_token {
+        match service_token::token_id(&req.token) {
+            Some(id) => check_service_token(&state, id, &req.token)
+                .await
+                .map(|(u, st)| (u, st.expires_on.filter(|_| !st.never_expire))),
+            None => Err(ApiError::unauthorized(
+                "unknown, revoked or expired service token",
+            )),
+        }
+    } else {
+        password_login(&state, &req).await.map(|u| (u, None))
+    };
+    let (user, not_after) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            if e.status == StatusCode::UNAUTHORIZED {
+                state.logins.failed(&key, now);
+            }
+            return Err(e);
+        }
+    };
+    state.logins.succeeded(&key);
+    let (token, session) =
+        state
+            .sessions
+            .open_until(&user.id, &user.username, user.roles.clone(), not_after);
     Ok(Json(json!({
         "id": user.id,
         "username": user.username,
@@ -49,16 +123,26 @@ pub async fn login(
 pub async fn logout(
     State(state): State<ApiState>,
     Extension(me): Extension<CurrentUser>,
-) -> Json<Value> {
-    state.sessions.close(&me.token);
-    Json(json!({"loggedOut": true}))
+) -> Result<Json<Value>, ApiError> {
+    match &me.session_token {
+        Some(token) => {
+            state.sessions.close(token);
+            Ok(Json(json!({"loggedOut": true})))
+        }
+        None => Err(ApiError::bad_request(
+            "not_a_session",
+            "a service token has no session to end; revoke it with DELETE /api/servicetoken",
+        )),
+    }
 }
 
 pub async fn profile(Extension(me): Extension<CurrentUser>) -> Json<Value> {
     Json(json!({
-        "id": me.session.user_id,
-        "username": me.session.username,
-        "roles": me.session.roles,
-        "expiresOn": me.session.expires,
+        "id": me.user_id,
+        "username": me.username,
+        "roles": me.roles,
+        "access": me.access,
+        "serviceTokenId": me.service_token_id,
+        "expiresOn": me.expires,
     }))
 }

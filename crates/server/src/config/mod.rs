@@ -27,6 +27,7 @@ pub struct Config {
     pub processor: ProcessorConfig,
     pub automation: AutomationConfig,
     pub auth: AuthConfig,
+    pub backup: BackupConfig,
 }
 
 impl Default for Config {
@@ -41,6 +42,7 @@ impl Default for Config {
             processor: ProcessorConfig::default(),
             automation: AutomationConfig::default(),
             auth: AuthConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -49,6 +51,16 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub address: String,
+    /// Largest request body in bytes (uploads have their own limits).
+    pub max_body_bytes: usize,
+    /// Longest a request may take; backups and uploads get `long_request_timeout`.
+    pub request_timeout: String,
+    pub long_request_timeout: String,
+    /// Largest firmware file accepted by an upload, in bytes.
+    pub max_firmware_bytes: usize,
+    /// Events a websocket client may have waiting; past it the client is disconnected.
+    pub ws_queue: usize,
+    pub ws_ping_interval: String,
     /// Serve the web console from this directory instead of the copy built into the binary.
     pub web_dir: Option<PathBuf>,
 }
@@ -57,6 +69,12 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             address: "0.0.0.0:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout: "30s".into(),
+            long_request_timeout: "10m".into(),
+            max_firmware_bytes: 2 * 1024 * 1024,
+            ws_queue: 256,
+            ws_ping_interval: "30s".into(),
             web_dir: None,
         }
     }
@@ -103,13 +121,70 @@ impl Default for BusConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     pub session_ttl: String,
+    /// Failed logins of one username within `login_window` before its logins are refused until
+    /// the window has passed.
+    pub login_max_failures: u32,
+    pub login_window: String,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             session_ttl: "24h".into(),
+            login_max_failures: 5,
+            login_window: "1m".into(),
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Archives kept in `<data_dir>/backups`; the oldest beyond it are removed.
+    pub retention: usize,
+    /// Largest archive accepted, and largest total it may unpack to, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            retention: 10,
+            max_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The API's settings, with every duration parsed.
+    pub fn api_config(&self) -> anyhow::Result<switchyard_api::ApiConfig> {
+        fn duration(key: &str, v: &str) -> anyhow::Result<chrono::Duration> {
+            switchyard_core::value::parse_duration(v)
+                .ok()
+                .filter(|d| *d > chrono::Duration::zero())
+                .ok_or_else(|| anyhow::anyhow!("{key}: `{v}` is not a positive duration"))
+        }
+        fn std_duration(key: &str, v: &str) -> anyhow::Result<std::time::Duration> {
+            duration(key, v)?
+                .to_std()
+                .map_err(|e| anyhow::anyhow!("{key}: {e}"))
+        }
+        Ok(switchyard_api::ApiConfig {
+            session_ttl: duration("auth.session_ttl", &self.auth.session_ttl)?,
+            max_body_bytes: self.http.max_body_bytes,
+            request_timeout: std_duration("http.request_timeout", &self.http.request_timeout)?,
+            long_request_timeout: std_duration(
+                "http.long_request_timeout",
+                &self.http.long_request_timeout,
+            )?,
+            max_firmware_bytes: self.http.max_firmware_bytes,
+            ws_queue: self.http.ws_queue.max(1),
+            ws_ping_interval: std_duration("http.ws_ping_interval", &self.http.ws_ping_interval)?,
+            login_max_failures: self.auth.login_max_failures.max(1),
+            login_window: std_duration("auth.login_window", &self.auth.login_window)?,
+            backup_retention: self.backup.retention.max(1),
+            max_backup_bytes: self.backup.max_bytes,
+        })
     }
 }
 

@@ -1,0 +1,366 @@
+//! Backup archives in `<data_dir>/backups/`: list, run, download, upload, restore, delete. At
+//! most `backup_retention` archives are kept: making or uploading one removes the oldest beyond
+//! it. A restore replaces every resource (`Storage::import`) and the firmware files, then
+//! announces the restored gateways, tasks, schedules, handlers, forward payloads, firmware and
+//! settings (deleted / updated events) so the running services reload them.
+
+use super::firmware::{is_safe_file_name, receive_file};
+use super::resources::{announce, parse_ids};
+use crate::backup::archive::{self, ArchiveError, Manifest};
+use crate::error::ApiError;
+use crate::state::ApiState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use switchyard_core::storage::document_id;
+use switchyard_core::{EntityKind, Event, EventType};
+
+const SUFFIX: &str = ".zip";
+
+/// Kinds whose restore is announced one event per resource: few, and each runs in a service.
+const ANNOUNCED: [EntityKind; 7] = [
+    EntityKind::Gateway,
+    EntityKind::Task,
+    EntityKind::Schedule,
+    EntityKind::Handler,
+    EntityKind::ForwardPayload,
+    EntityKind::Firmware,
+    EntityKind::Settings,
+];
+
+fn archive_error(e: ArchiveError) -> ApiError {
+    match e {
+        ArchiveError::Io(m) => ApiError::internal(m),
+        ArchiveError::TooLarge(_) | ArchiveError::TooManyEntries => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "archive_too_large",
+            e.to_string(),
+        ),
+        ArchiveError::Invalid(_) => ApiError::bad_request("invalid_archive", e.to_string()),
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> ApiError {
+    ApiError::internal(format!("{what}: {e}"))
+}
+
+/// The path of archive `id`, when `id` is a plain archive name.
+fn archive_path(state: &ApiState, id: &str) -> Result<PathBuf, ApiError> {
+    match id.strip_suffix(SUFFIX) {
+        Some(stem) if is_safe_file_name(stem) => Ok(state.backup_dir().join(id)),
+        _ => Err(ApiError::not_found(format!("no backup `{id}`"))),
+    }
+}
+
+struct Entry {
+    id: String,
+    size: u64,
+    modified: chrono::DateTime<chrono::Utc>,
+}
+
+async fn entries(state: &ApiState) -> Result<Vec<Entry>, ApiError> {
+    let mut out = Vec::new();
+    let mut dir = match tokio::fs::read_dir(state.backup_dir()).await {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(io_error("reading the backup directory", e)),
+    };
+    while let Some(e) = dir
+        .next_entry()
+        .await
+        .map_err(|e| io_error("reading the backup directory", e))?
+    {
+        let id = e.file_name().to_string_lossy().to_string();
+        if !id.strip_suffix(SUFFIX).is_some_and(is_safe_file_name) {
+            continue;
+        }
+        let Ok(meta) = e.metadata().await else {
+            continue;
+        };
+        let modified = meta
+            .modified()
+            .map(chrono::DateTime::<chrono::Utc>::from)
+            .unwrap_or_default();
+        out.push(Entry {
+            id,
+            size: meta.len(),
+            modified,
+        });
+    }
+    out.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.id.cmp(&a.id)));
+    Ok(out)
+}
+
+fn entry_json(e: &Entry) -> Value {
+    json!({"id": e.id, "size": e.size, "modifiedOn": e.modified})
+}
+
+async fn prune(state: &ApiState) -> Result<Vec<String>, ApiError> {
+    let all = entries(state).await?;
+    let mut removed = Vec::new();
+    for e in all.iter().skip(state.config.backup_retention.max(1)) {
+        if tokio::fs::remove_file(state.backup_dir().join(&e.id))
+            .await
+            .is_ok()
+        {
+            removed.push(e.id.clone());
+        }
+    }
+    Ok(removed)
+}
+
+pub async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    let all = entries(&state).await?;
+    Ok(Json(json!({
+        "count": all.len(),
+        "retention": state.config.backup_retention,
+        "data": all.iter().map(entry_json).collect::<Vec<_>>(),
+    })))
+}
+
+fn new_id(prefix: &str) -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{prefix}_{}_{}{SUFFIX}",
+        now.format("%Y%m%d_%H%M%S"),
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    )
+}
+
+pub async fn run(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    let snapshot = state.store.backend().export().await?;
+    let fw_dir = state.firmware_dir();
+    let mut firmware = Vec::new();
+    if let Ok(mut dir) = tokio::fs::read_dir(&fw_dir).await {
+        while let Ok(Some(e)) = dir.next_entry().await {
+            let name = e.file_name().to_string_lossy().to_string();
+            if is_safe_file_name(&name) && e.file_type().await.is_ok_and(|t| t.is_file()) {
+                firmware.push((name, e.path()));
+            }
+        }
+    }
+    let dir = state.backup_dir();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| io_error("creating the backup directory", e))?;
+    let id = new_id("switchyard_backup");
+    let path = dir.join(&id);
+    let tmp = dir.join(format!(".{id}.tmp"));
+    let tmp2 = tmp.clone();
+    let manifest: Result<Manifest, ApiError> = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::create(&tmp2).map_err(|e| io_error("creating the archive", e))?;
+        let m = archive::write(std::io::BufWriter::new(&file), &snapshot, &firmware)
+            .map_err(archive_error)?;
+        file.sync_all()
+            .map_err(|e| io_error("writing the archive", e))?;
+        Ok(m)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let manifest = match manifest {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+    };
+    tokio::fs::rename(&tmp, &path)
+        .await
+        .map_err(|e| io_error("storing the archive", e))?;
+    let removed = prune(&state).await?;
+    let size = tokio::fs::metadata(&path)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    tracing::info!(backup = %id, size, "backup made");
+    Ok(Json(
+        json!({"id": id, "size": size, "manifest": manifest, "pruned": removed}),
+    ))
+}
+
+pub async fn download(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let path = archive_path(&state, &id)?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ApiError::not_found(format!("no backup `{id}`")))?;
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let stream = tokio_util_stream(file);
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_LENGTH, len)
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{id}\""),
+        )
+        .body(Body::from_stream(stream))
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The file as a stream of chunks, so a large archive is never held in memory.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
+    use tokio::io::AsyncReadExt;
+    futures::stream::unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}
+
+async fn check_archive(state: &ApiState, path: PathBuf) -> Result<archive::Contents, ApiError> {
+    let max = state.config.max_backup_bytes;
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path).map_err(|e| io_error("opening the archive", e))?;
+        archive::read(std::io::BufReader::new(file), max).map_err(archive_error)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+pub async fn upload(
+    State(state): State<ApiState>,
+    mut multipart: Multipart,
+) -> Result<Json<Value>, ApiError> {
+    let dir = state.backup_dir();
+    let id = new_id("uploaded_backup");
+    let path = dir.join(&id);
+    let (size, sha, _) = receive_file(
+        &mut multipart,
+        "file",
+        &dir,
+        &path,
+        state.config.max_backup_bytes,
+    )
+    .await?;
+    let manifest = match check_archive(&state, path.clone()).await {
+        Ok(c) => c.manifest,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e);
+        }
+    };
+    let removed = prune(&state).await?;
+    Ok(Json(
+        json!({"id": id, "size": size, "checksum": format!("sha256:{sha}"), "manifest": manifest, "pruned": removed}),
+    ))
+}
+
+pub async fn delete(
+    State(state): State<ApiState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let ids = parse_ids(&body)?;
+    let mut deleted = 0;
+    for id in &ids {
+        if let Ok(path) = archive_path(&state, id)
+            && tokio::fs::remove_file(path).await.is_ok()
+        {
+            deleted += 1;
+        }
+    }
+    Ok(Json(json!({"deleted": deleted})))
+}
+
+/// Replaces the firmware directory with the archive's files: written beside it, then swapped.
+async fn replace_firmware(state: &ApiState, files: Vec<(String, Vec<u8>)>) -> Result<(), ApiError> {
+    let live = state.firmware_dir();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let staged = state.data_dir.join(format!(".firmware-restore-{suffix}"));
+    let old = state.data_dir.join(format!(".firmware-old-{suffix}"));
+    tokio::fs::create_dir_all(&staged)
+        .await
+        .map_err(|e| io_error("staging firmware", e))?;
+    for (id, data) in files {
+        tokio::fs::write(staged.join(&id), data)
+            .await
+            .map_err(|e| io_error("staging firmware", e))?;
+    }
+    let had_live = tokio::fs::rename(&live, &old).await.is_ok();
+    tokio::fs::rename(&staged, &live)
+        .await
+        .map_err(|e| io_error("placing restored firmware", e))?;
+    if had_live {
+        let _ = tokio::fs::remove_dir_all(&old).await;
+    }
+    Ok(())
+}
+
+pub async fn restore(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let path = archive_path(&state, &id)?;
+    if tokio::fs::metadata(&path).await.is_err() {
+        return Err(ApiError::not_found(format!("no backup `{id}`")));
+    }
+    let contents = check_archive(&state, path).await?;
+    let backend = state.store.backend().clone();
+    let before = backend.export().await?;
+    let restored_counts: Value = contents
+        .snapshot
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), json!(v.len())))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    backend.import(contents.snapshot.clone()).await?;
+    replace_firmware(&state, contents.firmware).await?;
+    // Sessions of users that are gone or whose roles changed end.
+    let users: std::collections::HashMap<String, Vec<String>> = contents
+        .snapshot
+        .get(&EntityKind::User)
+        .map(|docs| {
+            docs.iter()
+                .filter_map(|d| {
+                    let id = document_id(d).ok()?.to_string();
+                    let roles = serde_json::from_value(d.get("roles").cloned().unwrap_or_default())
+                        .unwrap_or_default();
+                    Some((id, roles))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    state
+        .sessions
+        .retain(|s| users.get(&s.user_id).is_some_and(|roles| *roles == s.roles));
+    let mut events = Vec::new();
+    for kind in ANNOUNCED {
+        let after: Vec<&Value> = contents
+            .snapshot
+            .get(&kind)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let kept: HashSet<&str> = after.iter().filter_map(|d| document_id(d).ok()).collect();
+        for old in before.get(&kind).into_iter().flatten() {
+            if let Ok(oid) = document_id(old)
+                && !kept.contains(oid)
+            {
+                events.push(Event::new(EventType::Deleted, kind, oid, old.clone()));
+            }
+        }
+        for doc in after {
+            if let Ok(did) = document_id(doc) {
+                events.push(Event::new(EventType::Updated, kind, did, doc.clone()));
+            }
+        }
+    }
+    announce(&state, &events).await;
+    tracing::warn!(backup = %id, "restored every resource from a backup");
+    Ok(Json(
+        json!({"restored": id, "entities": restored_counts, "events": events.len()}),
+    ))
+}
