@@ -69,12 +69,41 @@ console_tools() {
     need_command mosquitto_pub mosquitto-clients
 }
 
+# PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test`: installed and started
+# on a fresh machine; left alone where one answers already.
+postgres_running() {
+    if command -v psql >/dev/null 2>&1 && psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
+        return 0
+    fi
+    need_command pg_ctlcluster postgresql
+    local version
+    version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+    if ! pg_lsclusters -h 2>/dev/null | grep -q "^$version main"; then
+        pg_createcluster "$version" main >/dev/null
+    fi
+    local conf="/etc/postgresql/$version/main"
+    grep -q '^host all all 127.0.0.1/32 trust' "$conf/pg_hba.conf" ||
+        sed -i '1i host all all 127.0.0.1/32 trust' "$conf/pg_hba.conf"
+    pg_ctlcluster "$version" main restart 2>/dev/null || pg_ctlcluster "$version" main start
+    for _ in $(seq 1 30); do
+        psql -h 127.0.0.1 -U postgres -d postgres -c 'select 1' >/dev/null 2>&1 && break
+        sleep 1
+    done
+    psql -h 127.0.0.1 -U postgres -d postgres -tc "select 1 from pg_database where datname = 'test'" |
+        grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
+}
+
 install_test_deps() {
     # NATS with JetStream: the NATS bus tests start their own servers on loopback.
     need_command nats-server nats-server
     if [ -s tests/python-requirements.txt ]; then python_tools; fi
     # Gateway tests: pty pairs for serial ports, and an MQTT broker.
     need_command socat socat
+    # Storage and metric backends: PostgreSQL (the tests use database `test`), InfluxDB 1.x and
+    # VictoriaMetrics (the tests start their own on free loopback ports).
+    postgres_running
+    need_command influxd influxdb
+    need_command victoria-metrics victoria-metrics
     mosquitto_running
     console_tools
 }

@@ -299,7 +299,10 @@ mod tests {
             panic!("expected influxdb, got {config:?}");
         };
         assert_eq!(influx.version, InfluxVersion::V2);
-        assert_eq!(influx.settings().unwrap().flush_interval, Duration::from_secs(1));
+        assert_eq!(
+            influx.settings().unwrap().flush_interval,
+            Duration::from_secs(1)
+        );
         let v2_without_bucket = InfluxConfig {
             version: InfluxVersion::V2,
             ..InfluxConfig::default()

@@ -70,11 +70,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
-    let storage = switchyard_storage::open(&cfg.storage, &cfg.data_dir)
+    let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening storage")?;
     let store = Store::new(storage.clone());
-    let metrics = switchyard_metrics::open(&cfg.metrics, &cfg.data_dir)
+    let metrics = crate::backends::open_metrics(&cfg.metrics, &cfg.data_dir)
         .await
         .context("opening the metric store")?;
     let bus: Arc<dyn Bus> = match &cfg.bus {

@@ -23,6 +23,41 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Storage tools: copy between backends, import a MyController backup.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copy every resource from one backend to another (the target is replaced), then compare
+    /// the counts per entity. Each file is a Switchyard config; its `storage:` and `data_dir` count.
+    Migrate {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Import a MyController 2.x backup zip into the configured storage (atomic).
+    ImportMycontroller {
+        /// The backup zip (`…_mc_backup_<yaml|json>_<time>.zip`).
+        zip: PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Replace whatever the storage holds (otherwise a non-empty storage is refused).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
 }
 
 #[derive(clap::Args)]
@@ -70,6 +105,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let cfg = load(args)?;
             print!("{}", serde_norway::to_string(&cfg)?);
+            Ok(())
+        }
+        Command::Storage {
+            command: StorageCommand::Migrate { from, to },
+        } => {
+            let counts = block_on(crate::storage_cmd::migrate::run(&from, &to))?;
+            for (kind, (exported, stored)) in counts {
+                println!("{kind}: {exported} copied, {stored} in the target");
+            }
+            println!("migration complete: counts match");
+            Ok(())
+        }
+        Command::Storage {
+            command: StorageCommand::ImportMycontroller { zip, args, replace },
+        } => {
+            let cfg = load(args)?;
+            let report = block_on(crate::storage_cmd::mycontroller::run(&cfg, &zip, replace))?;
+            for (kind, n) in &report.imported {
+                println!("{kind}: {n} imported");
+            }
+            for (entity, n) in &report.skipped {
+                println!("{entity}: {n} skipped (no such resource in Switchyard)");
+            }
+            println!("firmware files: {}", report.firmware_files);
+            println!(
+                "users: {} keep their MyController (bcrypt) password hash and are labelled \
+                 password_reset_required=true",
+                report.users_to_reset
+            );
+            if report.encrypted_secrets > 0 {
+                println!(
+                    "secrets: {} values are encrypted with MyController's `secret`; re-enter them",
+                    report.encrypted_secrets
+                );
+            }
             Ok(())
         }
         Command::Serve(args) => {

@@ -1,10 +1,12 @@
 //! `switchyard`: the all-in-one server and its small command line.
 
 mod app;
+mod backends;
 mod cli;
 mod config;
 mod logging;
 mod status;
+mod storage_cmd;
 mod web;
 
 use clap::Parser;

@@ -45,9 +45,21 @@ async fn every_metric_type_round_trips() {
         ("gf", MetricType::GaugeFloat, MetricValue::Number(21.5)),
         ("c", MetricType::Counter, MetricValue::Number(1e12)),
         ("b", MetricType::Binary, MetricValue::Number(1.0)),
-        ("s", MetricType::String, MetricValue::Text("open \"door\", now".into())),
-        ("geo", MetricType::Geo, MetricValue::Text("52.1;4.3;7".into())),
-        ("n", MetricType::None, MetricValue::Text("kept as text".into())),
+        (
+            "s",
+            MetricType::String,
+            MetricValue::Text("open \"door\", now".into()),
+        ),
+        (
+            "geo",
+            MetricType::Geo,
+            MetricValue::Text("52.1;4.3;7".into()),
+        ),
+        (
+            "n",
+            MetricType::None,
+            MetricValue::Text("kept as text".into()),
+        ),
     ];
     let points = cases
         .iter()
