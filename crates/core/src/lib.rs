@@ -14,6 +14,7 @@ pub mod model;
 pub mod quick_id;
 pub mod rate_log;
 pub mod resource;
+pub mod service_filter;
 pub mod storage;
 pub mod store;
 pub mod topics;

@@ -39,6 +39,7 @@ use switchyard_core::bus::{Bus, BusMessage};
 use switchyard_core::filter::Query;
 use switchyard_core::model::Gateway;
 use switchyard_core::rate_log::RateLimitedLog;
+use switchyard_core::service_filter::ServiceFilter;
 use switchyard_core::store::Store;
 use switchyard_core::{Event, EventType, Message};
 use tokio_util::sync::CancellationToken;
@@ -60,6 +61,8 @@ pub(crate) struct Shared {
     pub store: Store,
     pub registry: ProviderRegistry,
     pub data_dir: PathBuf,
+    /// Which gateways this process runs (distributed mode); the default, all.
+    pub filter: ServiceFilter,
 }
 
 /// Counters of the gateways this service runs, by id.
@@ -150,9 +153,19 @@ impl GatewayService {
                 store,
                 registry,
                 data_dir: data_dir.into(),
+                filter: ServiceFilter::default(),
             }),
             stats: GatewayServiceStats::default(),
         }
+    }
+
+    /// Runs only the gateways `filter` owns (by id, provider type or labels); others are left
+    /// to the process whose filter owns them. Call before [`GatewayService::start`].
+    pub fn with_filter(mut self, filter: ServiceFilter) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.filter = filter;
+        }
+        self
     }
 
     pub fn stats(&self) -> GatewayServiceStats {
@@ -226,6 +239,10 @@ impl Running {
     }
 
     fn start(&mut self, gateway: Gateway) {
+        let kind = gateway.provider.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        if !self.shared.filter.owns(&gateway.id, kind, &gateway.labels) {
+            return;
+        }
         let id = gateway.id.clone();
         self.parked.remove(&id);
         let handle = gateway_task::spawn(self.shared.clone(), gateway, self.cancel.child_token());
