@@ -110,6 +110,7 @@ impl ProviderRegistry {
     pub fn builtin() -> Self {
         let mut registry = ProviderRegistry::empty();
         registry.register::<crate::providers::echo::EchoConfig>("echo");
+        registry.register::<crate::providers::tasmota::TasmotaConfig>("tasmota");
         registry
     }
 
@@ -169,7 +170,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "unknown provider type `zigbee` (known: echo)"
+            "unknown provider type `zigbee` (known: echo, tasmota)"
         );
         let err = registry.config(&map(json!({}))).err().unwrap();
         assert!(err.to_string().contains("provider.type"), "{err}");

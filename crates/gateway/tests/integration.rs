@@ -6,3 +6,6 @@ mod pymysensors_crosscheck;
 
 #[path = "integration/gateway/mod.rs"]
 mod gateway;
+
+#[path = "integration/providers/mod.rs"]
+mod providers;

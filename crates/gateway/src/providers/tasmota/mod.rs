@@ -6,12 +6,16 @@
 //! and white space replaced by `_`).
 
 pub mod command;
+mod config;
+mod device;
 pub mod discovery;
 pub mod error;
 pub mod inbound;
 pub mod json;
+mod provider;
 pub mod topic;
 
+pub use config::TasmotaConfig;
 pub use error::TasmotaError;
 pub use topic::{DeviceTopic, Prefix, Prefixes, TopicPattern};
 

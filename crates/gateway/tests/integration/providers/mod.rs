@@ -1,0 +1,5 @@
+//! Providers end to end: each against a real peer (Mosquitto) or a simulated device speaking
+//! the real protocol, through the real gateway service, processor and storage.
+
+mod harness;
+mod tasmota;
