@@ -82,7 +82,7 @@ pub async fn authenticate(state: &ApiState, token: &str) -> Result<CurrentUser, 
         .ok_or_else(|| ApiError::unauthorized("session expired or unknown: log in again"))?;
     Ok(CurrentUser {
         session_token: Some(token.to_string()),
-        service_token_id: None,
+        service_token_id: session.service_token_id,
         access: Access::of_roles(&session.roles),
         user_id: session.user_id,
         username: session.username,

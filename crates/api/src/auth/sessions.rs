@@ -16,6 +16,8 @@ pub struct Session {
     pub roles: Vec<String>,
     pub created: DateTime<Utc>,
     pub expires: DateTime<Utc>,
+    /// The service token exchanged for this session at login; revoking it ends the session.
+    pub service_token_id: Option<String>,
 }
 
 pub struct Sessions {
@@ -33,16 +35,18 @@ impl Sessions {
 
     /// Opens a session and returns its token (256 random bits, hex).
     pub fn open(&self, user_id: &str, username: &str, roles: Vec<String>) -> (String, Session) {
-        self.open_until(user_id, username, roles, None)
+        self.open_until(user_id, username, roles, None, None)
     }
 
-    /// Like [`Sessions::open`], ending no later than `not_after` (a service token's expiry).
+    /// Like [`Sessions::open`], for a service token exchanged at login: ending no later than
+    /// `not_after` (the token's expiry) and with the token.
     pub fn open_until(
         &self,
         user_id: &str,
         username: &str,
         roles: Vec<String>,
         not_after: Option<DateTime<Utc>>,
+        service_token_id: Option<&str>,
     ) -> (String, Session) {
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
@@ -54,6 +58,7 @@ impl Sessions {
             roles,
             created: now,
             expires: not_after.map_or(now + self.ttl, |n| n.min(now + self.ttl)),
+            service_token_id: service_token_id.map(str::to_string),
         };
         let mut table = self.table.write();
         if table.len() >= MAX_SESSIONS {
@@ -90,6 +95,14 @@ impl Sessions {
         let mut table = self.table.write();
         let before = table.len();
         table.retain(|_, s| s.user_id != user_id);
+        before - table.len()
+    }
+
+    /// Ends the sessions a service token was exchanged for.
+    pub fn close_service_token(&self, token_id: &str) -> usize {
+        let mut table = self.table.write();
+        let before = table.len();
+        table.retain(|_, s| s.service_token_id.as_deref() != Some(token_id));
         before - table.len()
     }
 

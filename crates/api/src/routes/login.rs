@@ -87,15 +87,18 @@ pub async fn login(
         match service_token::token_id(&req.token) {
             Some(id) => check_service_token(&state, id, &req.token)
                 .await
-                .map(|(u, st)| (u, st.expires_on.filter(|_| !st.never_expire))),
+                .map(|(u, st)| {
+                    let not_after = st.expires_on.filter(|_| !st.never_expire);
+                    (u, not_after, Some(st.id))
+                }),
             None => Err(ApiError::unauthorized(
                 "unknown, revoked or expired service token",
             )),
         }
     } else {
-        password_login(&state, &req).await.map(|u| (u, None))
+        password_login(&state, &req).await.map(|u| (u, None, None))
     };
-    let (user, not_after) = match result {
+    let (user, not_after, token_id) = match result {
         Ok(ok) => ok,
         Err(e) => {
             if e.status == StatusCode::UNAUTHORIZED {
@@ -105,10 +108,13 @@ pub async fn login(
         }
     };
     state.logins.succeeded(&key);
-    let (token, session) =
-        state
-            .sessions
-            .open_until(&user.id, &user.username, user.roles.clone(), not_after);
+    let (token, session) = state.sessions.open_until(
+        &user.id,
+        &user.username,
+        user.roles.clone(),
+        not_after,
+        token_id.as_deref(),
+    );
     Ok(Json(json!({
         "id": user.id,
         "username": user.username,

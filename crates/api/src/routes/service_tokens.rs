@@ -1,7 +1,7 @@
 //! Service tokens for scripts and other programs. The raw token `<id>_<secret>` is in the
 //! answer to its creation only; storage keeps a SHA-256 of it. Each user manages their own
 //! tokens; an admin sees and revokes everyone's and may create one for another user. A token
-//! acts with its owner's roles.
+//! acts with its owner's roles. Revoking a token also ends the sessions it was exchanged for.
 
 use super::resources::{announce, find_page, json_object, list_query, parse_ids};
 use crate::auth::{CurrentUser, service_token};
@@ -164,6 +164,9 @@ pub async fn delete(
         .map(|e| WriteOp::Delete(KIND, e.entity_id.clone()))
         .collect();
     state.store.apply(ops).await?;
+    for e in &events {
+        state.sessions.close_service_token(&e.entity_id);
+    }
     announce(&state, &events).await;
     Ok(Json(json!({"deleted": events.len()})))
 }

@@ -142,6 +142,11 @@ async fn service_tokens_are_shown_once_stored_hashed_and_revocable() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["username"], "op");
+    let exchanged = r.body["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.get("/api/user/profile", &exchanged).await.body["serviceTokenId"],
+        id.as_str()
+    );
     // Another user neither sees nor revokes it.
     let view = h.login("view").await;
     assert_eq!(h.get("/api/servicetoken", &view).await.body["count"], 0);
@@ -160,6 +165,11 @@ async fn service_tokens_are_shown_once_stored_hashed_and_revocable() {
         .await;
     assert_eq!(r.body["deleted"], 1);
     assert_error(&h.get("/api/user/profile", &raw).await, 401, "unauthorized");
+    assert_error(
+        &h.get("/api/user/profile", &exchanged).await,
+        401,
+        "unauthorized",
+    );
     let r = h
         .post(
             "/api/servicetoken",
