@@ -6,6 +6,7 @@ use crate::provider::ProviderState;
 use crate::stats::GatewayStats;
 use crate::transport::TransportContext;
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::Message;
@@ -36,6 +37,7 @@ pub struct ProviderContext {
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) traffic: MessageLogger,
     pub(crate) reject_log: Arc<RateLimitedLog>,
+    pub(crate) data_dir: Arc<PathBuf>,
 }
 
 impl ProviderContext {
@@ -48,8 +50,10 @@ impl ProviderContext {
         &self.gateway.id
     }
 
-    /// Storage, for reads a provider needs (the node ids in use, a node's labels). Providers do
-    /// not write: what they learn goes to the processor as messages.
+    /// Storage, for reads a provider needs (the node ids in use, a node's labels). What
+    /// providers learn goes to the processor as messages; the one write is a reservation that
+    /// must be durable before the device is answered (MySensors' I_ID_REQUEST stores the node
+    /// before handing out its id).
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -107,6 +111,11 @@ impl ProviderContext {
     /// The raw traffic logger (a no-op unless the gateway's `messageLogger` is set).
     pub fn traffic_log(&self) -> &MessageLogger {
         &self.traffic
+    }
+
+    /// The server's data directory (uploaded firmware lives in `<data_dir>/firmware/<id>`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// What a transport needs to connect for this gateway.

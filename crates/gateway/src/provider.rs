@@ -111,6 +111,8 @@ impl ProviderRegistry {
         let mut registry = ProviderRegistry::empty();
         registry.register::<crate::providers::echo::EchoConfig>("echo");
         registry.register::<crate::providers::tasmota::TasmotaConfig>("tasmota");
+        registry.register::<crate::providers::mysensors::MySensorsConfig>("mysensors");
+        registry.register::<crate::providers::mysensors::MySensorsConfig>("mysensors_v2");
         registry
     }
 
@@ -170,7 +172,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "unknown provider type `zigbee` (known: echo, tasmota)"
+            "unknown provider type `zigbee` (known: echo, mysensors, mysensors_v2, tasmota)"
         );
         let err = registry.config(&map(json!({}))).err().unwrap();
         assert!(err.to_string().contains("provider.type"), "{err}");

@@ -176,6 +176,7 @@ impl GatewayRun {
                 stats: self.stats.clone(),
                 traffic: prepared.traffic.clone(),
                 reject_log: log.clone(),
+                data_dir: Arc::new(self.shared.data_dir.clone()),
             };
             let started = tokio::select! {
                 _ = self.cancel.cancelled() => break,

@@ -91,6 +91,11 @@ impl Harness {
         }
     }
 
+    /// The data directory the gateway service was given (firmware uploads live below it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn gateway_state(&self, id: &str) -> State {
         self.store
             .get::<Gateway>(id)

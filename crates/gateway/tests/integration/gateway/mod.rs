@@ -4,4 +4,5 @@
 mod ethernet;
 mod harness;
 mod mqtt;
+mod mysensors;
 mod serial;
