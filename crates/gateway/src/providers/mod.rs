@@ -2,4 +2,5 @@
 
 pub mod echo;
 pub mod mysensors;
+pub mod sysmon;
 pub mod tasmota;

@@ -2,4 +2,5 @@
 //! the real protocol, through the real gateway service, processor and storage.
 
 mod harness;
+mod sysmon;
 mod tasmota;
