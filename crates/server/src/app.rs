@@ -1,14 +1,13 @@
 //! Wiring of the all-in-one server: open storage and metrics, start the bus, the processor and its
 //! jobs, serve HTTP, and on SIGINT/SIGTERM stop in order and flush what is buffered.
 
-use crate::config::{BusConfig, Config};
+use crate::config::Config;
 use crate::status::{ServiceStates, ServiceStatus};
 use anyhow::Context;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 use switchyard_api::{ApiState, auth};
-use switchyard_bus::EmbeddedBus;
 use switchyard_core::bus::Bus;
 use switchyard_core::store::Store;
 use switchyard_processor::{NodeStateJob, Processor};
@@ -17,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 /// Environment variable with the first admin password (else one is generated into the data dir).
 pub const ADMIN_PASSWORD_ENV: &str = "SWITCHYARD_ADMIN_PASSWORD";
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");
@@ -45,7 +44,7 @@ async fn shutdown_signal() {
 }
 
 /// Runs `fut` as a named service whose state shows in `/api/status`.
-fn supervise<F>(
+pub(crate) fn supervise<F>(
     states: &Arc<ServiceStates>,
     name: &'static str,
     fut: F,
@@ -67,6 +66,10 @@ where
 }
 
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let services = crate::distributed::Services::from_config(&cfg.process)?;
+    if !services.runs("core") {
+        return crate::distributed::serve_remote(cfg, services).await;
+    }
     let started = Instant::now();
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
@@ -77,9 +80,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let metrics = crate::backends::open_metrics(&cfg.metrics, &cfg.data_dir)
         .await
         .context("opening the metric store")?;
-    let bus: Arc<dyn Bus> = match &cfg.bus {
-        BusConfig::Embedded(c) => Arc::new(EmbeddedBus::new(c).context("starting the bus")?),
-    };
+    let bus: Arc<dyn Bus> = crate::distributed::open_bus(&cfg.bus).await?;
     if let Some(path) = auth::ensure_admin(
         &store,
         &cfg.data_dir,
@@ -158,7 +159,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         store.clone(),
         switchyard_gateway::ProviderRegistry::builtin(),
         &cfg.data_dir,
-    );
+    )
+    .with_filter(cfg.process.gateways.clone());
     let gateway_stats = gateways.stats();
     let gateway_task = gateways
         .start(cancel.child_token())
@@ -170,6 +172,17 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         }
     });
 
+    // Distributed mode: storage for remote processes, and who is out there.
+    let (processes, distributed_tasks) = crate::distributed::start_core_parts(
+        &cfg,
+        &services,
+        bus.clone(),
+        storage.clone(),
+        store.clone(),
+        gateway_stats.clone(),
+        cancel.child_token(),
+    )
+    .await?;
     let status = {
         let (bus, metrics, states) = (bus.clone(), metrics.clone(), states.clone());
         let storage_name = storage.name();
@@ -181,6 +194,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                 "metrics": {"type": metrics.name(), "stats": metrics.stats()},
                 "processor": processor_stats.snapshot(),
                 "gateways": gateway_stats.snapshot(),
+                "processes": processes.snapshot(),
             })
         })
     };
@@ -232,6 +246,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         let _ = t.await;
     }
     let _ = gateway_task.await;
+    for t in distributed_tasks {
+        let _ = t.await;
+    }
     let storage_closed = storage.close().await;
     let metrics_closed = metrics.close().await;
     tracing::info!("switchyard stopped");

@@ -71,6 +71,9 @@ struct ServeArgs {
     /// Address the web console and API listen on (overrides `http.address`), e.g. 0.0.0.0:8080.
     #[arg(long, env = "SWITCHYARD_HTTP")]
     http: Option<String>,
+    /// Services this process runs, e.g. `gateway,handler` (overrides `process.services`).
+    #[arg(long, env = "SWITCHYARD_SERVICES", value_delimiter = ',')]
+    services: Option<Vec<String>>,
 }
 
 #[derive(Subcommand)]
@@ -88,6 +91,9 @@ fn load(args: ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(http) = args.http {
         cfg.http.address = http;
+    }
+    if let Some(services) = args.services {
+        cfg.process.services = services;
     }
     Ok(cfg)
 }

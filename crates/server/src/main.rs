@@ -4,6 +4,7 @@ mod app;
 mod backends;
 mod cli;
 mod config;
+mod distributed;
 mod logging;
 mod status;
 mod storage_cmd;

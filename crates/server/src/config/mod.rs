@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use switchyard_automation::AutomationConfig;
 use switchyard_bus::EmbeddedBusConfig;
+#[cfg(feature = "bus-nats")]
+use switchyard_bus_nats::NatsBusConfig;
+use switchyard_core::service_filter::ServiceFilter;
 use switchyard_metrics::MetricsConfig;
 use switchyard_processor::ProcessorConfig;
 use switchyard_storage::StorageConfig;
@@ -22,6 +25,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub bus: BusConfig,
+    pub process: ProcessConfig,
     pub storage: StorageConfig,
     pub metrics: MetricsConfig,
     pub processor: ProcessorConfig,
@@ -37,6 +41,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             log: LogConfig::default(),
             bus: BusConfig::default(),
+            process: ProcessConfig::default(),
             storage: StorageConfig::default(),
             metrics: MetricsConfig::default(),
             processor: ProcessorConfig::default(),
@@ -109,6 +114,38 @@ impl Default for LogConfig {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BusConfig {
     Embedded(EmbeddedBusConfig),
+    /// NATS (distributed mode), with durable delivery on JetStream; cargo feature `bus-nats`.
+    #[cfg(feature = "bus-nats")]
+    Nats(Box<NatsBusConfig>),
+}
+
+/// This process in distributed mode: its name, the services it runs, liveness, and which
+/// gateways it owns. See docs/deployment.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessConfig {
+    /// Shown in /api/status and used in liveness; empty: the host name.
+    pub name: String,
+    /// `all`, or some of: core, processor, gateway, handler, task, scheduler, forward_payload.
+    pub services: Vec<String>,
+    pub announce_interval: String,
+    pub down_after: String,
+    pub rpc_timeout: String,
+    /// Which gateways this process runs (ids, provider types, labels); empty: all.
+    pub gateways: ServiceFilter,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        ProcessConfig {
+            name: String::new(),
+            services: vec!["all".into()],
+            announce_interval: "2s".into(),
+            down_after: "6s".into(),
+            rpc_timeout: "10s".into(),
+            gateways: ServiceFilter::default(),
+        }
+    }
 }
 
 impl Default for BusConfig {
