@@ -6,5 +6,6 @@ mod api_roles;
 mod api_ws;
 mod cli;
 mod crash;
+mod mysensors;
 mod server;
 mod shutdown;
