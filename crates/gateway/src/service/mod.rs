@@ -239,7 +239,11 @@ impl Running {
     }
 
     fn start(&mut self, gateway: Gateway) {
-        let kind = gateway.provider.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let kind = gateway
+            .provider
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
         if !self.shared.filter.owns(&gateway.id, kind, &gateway.labels) {
             return;
         }

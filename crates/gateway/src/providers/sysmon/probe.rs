@@ -37,8 +37,7 @@ impl SysinfoProbe {
             system,
             disks: Disks::new_with_refreshed_list().map_err(|e| err("disks", e))?,
             networks: Networks::new_with_refreshed_list().map_err(|e| err("networks", e))?,
-            components: Components::new_with_refreshed_list()
-                .map_err(|e| err("sensors", e))?,
+            components: Components::new_with_refreshed_list().map_err(|e| err("sensors", e))?,
             processes,
         })
     }
