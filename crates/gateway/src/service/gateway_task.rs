@@ -207,6 +207,13 @@ impl GatewayRun {
                             }
                         }
                     };
+                    // A stop request also ends the provider's loop (its token is a child of
+                    // ours); that end is the stop, not a failure, and gets the stop's state.
+                    let ended = if self.cancel.is_cancelled() {
+                        None
+                    } else {
+                        ended
+                    };
                     provider_tx.send_replace(None);
                     attempt.cancel();
                     if !inbound.is_finished()
