@@ -110,6 +110,7 @@ impl ProviderRegistry {
     pub fn builtin() -> Self {
         let mut registry = ProviderRegistry::empty();
         registry.register::<crate::providers::echo::EchoConfig>("echo");
+        registry.register::<crate::providers::esphome::EsphomeConfig>("esphome");
         registry.register::<crate::providers::tasmota::TasmotaConfig>("tasmota");
         registry.register::<crate::providers::sysmon::SystemMonitoringConfig>("system_monitoring");
         registry.register::<crate::providers::mysensors::MySensorsConfig>("mysensors");
@@ -173,7 +174,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "unknown provider type `zigbee` (known: echo, mysensors, mysensors_v2, system_monitoring, tasmota)"
+            "unknown provider type `zigbee` (known: echo, esphome, mysensors, mysensors_v2, system_monitoring, tasmota)"
         );
         let err = registry.config(&map(json!({}))).err().unwrap();
         assert!(err.to_string().contains("provider.type"), "{err}");

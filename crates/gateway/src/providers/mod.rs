@@ -1,6 +1,7 @@
 //! Provider plugins, one folder each.
 
 pub mod echo;
+pub mod esphome;
 pub mod mysensors;
 pub mod sysmon;
 pub mod tasmota;

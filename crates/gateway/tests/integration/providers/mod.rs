@@ -1,6 +1,7 @@
 //! Providers end to end: each against a real peer (Mosquitto) or a simulated device speaking
 //! the real protocol, through the real gateway service, processor and storage.
 
+mod esphome;
 mod harness;
 mod sysmon;
 mod tasmota;
