@@ -454,6 +454,12 @@ async fn upsert(
     if let Some(old) = &existing {
         restore_masked(kind, &mut doc, old);
     }
+    if kind == EntityKind::ForwardPayload {
+        let candidate: ForwardPayload = serde_json::from_value(doc.clone()).map_err(|e| {
+            ApiError::invalid("invalid_resource", vec![(String::new(), e.to_string())])
+        })?;
+        refuse_forward_cycles(&state, &[candidate]).await?;
+    }
     state
         .store
         .apply(vec![WriteOp::Upsert(kind, doc.clone())])
@@ -465,6 +471,47 @@ async fn upsert(
     };
     announce(&state, &[Event::new(event_type, kind, id, doc.clone())]).await;
     Ok(Json(public_view(kind, doc)))
+}
+
+/// Refuses (400 `forward_cycle`) forward payloads that, once stored enabled, would close a
+/// cycle (A→B→A, or longer) with the enabled ones already stored and with each other. The
+/// forward-payload service also skips such a payload when it loads and stops any chain that
+/// slips through with a hop limit; this check keeps one from being created in the first place.
+async fn refuse_forward_cycles(
+    state: &ApiState,
+    candidates: &[ForwardPayload],
+) -> Result<(), ApiError> {
+    if candidates.iter().all(|c| !c.enabled) {
+        return Ok(());
+    }
+    let mut graph: Vec<ForwardPayload> = state
+        .store
+        .find::<ForwardPayload>(&Query::all().filter(Filter::eq("enabled", true)))
+        .await?
+        .data;
+    for candidate in candidates {
+        graph.retain(|fp| fp.id != candidate.id);
+        if let Some(cycle) = find_cycle(&graph, candidate) {
+            let chain = cycle.join(" → ");
+            return Err(ApiError::invalid(
+                "forward_cycle",
+                vec![(
+                    "dstFieldId".into(),
+                    format!(
+                        "forward payload `{}` would close a cycle: {chain}",
+                        candidate.id
+                    ),
+                )],
+            )
+            .with_details(json!([{
+                "path": "dstFieldId",
+                "message": format!("would close a cycle: {chain}"),
+                "cycle": cycle,
+            }])));
+        }
+        graph.push(candidate.clone());
+    }
+    Ok(())
 }
 
 async fn delete(
@@ -518,6 +565,16 @@ pub async fn set_enabled_and_tell(
             ApiError::not_found(format!("{kind} not found: {}", missing.join(", ")))
                 .with_details(json!(missing)),
         );
+    }
+    if kind == EntityKind::ForwardPayload && command == "enable" {
+        let mut candidates = Vec::new();
+        for doc in &docs {
+            let mut fp: ForwardPayload = serde_json::from_value(doc.clone())
+                .map_err(|e| ApiError::internal(format!("stored {kind} is unreadable: {e}")))?;
+            fp.enabled = true;
+            candidates.push(fp);
+        }
+        refuse_forward_cycles(state, &candidates).await?;
     }
     let mut events = Vec::new();
     if command == "enable" || command == "disable" {

@@ -288,6 +288,88 @@ fn multipart(name: &str, file_name: &str, data: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+#[tokio::test]
+async fn forward_payload_cycles_are_refused_on_create_and_enable() {
+    let h = Harness::new().await;
+    let op = h.login("admin").await;
+    let fp = |id: &str, src: &str, dst: &str, enabled: bool| json!({"id": id, "enabled": enabled, "srcFieldId": format!("field:gw1.1.1.{src}"), "dstFieldId": format!("field:gw2.1.1.{dst}")});
+    // Fields on two gateways: a → b, b → c; then c → a would close a three-hop cycle.
+    let mut ab = fp("ab", "a", "b", true);
+    ab["dstFieldId"] = json!("field:gw1.1.1.b");
+    let mut bc = fp("bc", "b", "c", true);
+    bc["srcFieldId"] = json!("field:gw1.1.1.b");
+    bc["dstFieldId"] = json!("field:gw1.1.1.c");
+    assert_eq!(h.post("/api/forwardpayload", &op, ab).await.status, 200);
+    assert_eq!(h.post("/api/forwardpayload", &op, bc).await.status, 200);
+    let mut ca = json!({"id": "ca", "enabled": true, "srcFieldId": "field:gw1.1.1.c", "dstFieldId": "field:gw1.1.1.a"});
+    let r = h.post("/api/forwardpayload", &op, ca.clone()).await;
+    assert_error(&r, 400, "forward_cycle");
+    assert_eq!(r.body["details"][0]["path"], "dstFieldId");
+    assert_eq!(
+        r.body["details"][0]["cycle"],
+        json!([
+            "field:gw1.1.1.c",
+            "field:gw1.1.1.a",
+            "field:gw1.1.1.b",
+            "field:gw1.1.1.c"
+        ])
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().contains("→"),
+        "{}",
+        r.body
+    );
+    assert_eq!(h.get("/api/forwardpayload/ca", &op).await.status, 404);
+
+    // Two gateways, A → B → A.
+    let r = h
+        .post("/api/forwardpayload", &op, fp("x", "t", "t", true))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let back = json!({"id": "y", "enabled": true, "srcFieldId": "field:gw2.1.1.t", "dstFieldId": "field:gw1.1.1.t"});
+    assert_error(
+        &h.post("/api/forwardpayload", &op, back.clone()).await,
+        400,
+        "forward_cycle",
+    );
+    // A field to itself is a cycle too.
+    let own = json!({"id": "self", "enabled": true, "srcFieldId": "field:gw1.1.1.z", "dstFieldId": "field:gw1.1.1.z"});
+    assert_error(
+        &h.post("/api/forwardpayload", &op, own).await,
+        400,
+        "forward_cycle",
+    );
+
+    // Stored disabled it is accepted; enabling it is refused, and it stays disabled.
+    ca["enabled"] = json!(false);
+    assert_eq!(h.post("/api/forwardpayload", &op, ca).await.status, 200);
+    let r = h
+        .post("/api/forwardpayload/enable", &op, json!(["ca"]))
+        .await;
+    assert_error(&r, 400, "forward_cycle");
+    assert_eq!(
+        h.get("/api/forwardpayload/ca", &op).await.body["enabled"],
+        false
+    );
+    // Once the chain is broken (bc disabled) it can be enabled, and replacing a payload by its
+    // own id is not a cycle with its old self.
+    let r = h
+        .post("/api/forwardpayload/disable", &op, json!(["bc"]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h
+        .post("/api/forwardpayload/enable", &op, json!(["ca"]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let same = json!({"id": "x", "enabled": true, "description": "edited", "srcFieldId": "field:gw1.1.1.t", "dstFieldId": "field:gw2.1.1.t"});
+    assert_eq!(h.post("/api/forwardpayload", &op, same).await.status, 200);
+    // Enabling bc again would close c → a → b → c.
+    let r = h
+        .post("/api/forwardpayload/enable", &op, json!(["bc"]))
+        .await;
+    assert_error(&r, 400, "forward_cycle");
+}
+
 async fn upload(
     h: &Harness,
     uri: &str,
