@@ -4,6 +4,7 @@ mod api_auth;
 mod api_backup;
 mod api_roles;
 mod api_ws;
+mod automation;
 mod cli;
 mod crash;
 mod mysensors;
