@@ -22,8 +22,11 @@ pub(crate) struct Subscriber {
     pub drops: Arc<Mutex<DropLog>>,
 }
 
-/// Subscribers sharing a pattern and a group name; each message goes to one of them. As in NATS,
-/// the same group name on another pattern is another group.
+/// Subscribers sharing a pattern and a group name; each message goes to one of them. The same
+/// group name on another pattern is another group here. NATS differs: it groups queue
+/// subscribers by name alone, across patterns, so a message matching `a.*` and `a.b` in group `g`
+/// reaches one member there but one per pattern here. Give each group name one pattern only so
+/// both buses behave alike.
 struct QueueGroup {
     pattern: String,
     name: String,

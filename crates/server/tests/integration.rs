@@ -7,6 +7,8 @@ mod api_ws;
 mod automation;
 mod cli;
 mod crash;
+#[cfg(feature = "bus-nats")]
+mod distributed;
 mod mysensors;
 mod server;
 mod shutdown;
