@@ -3,20 +3,25 @@
 // log in; create an MQTT gateway with the form; see a sensor's values appear and change live;
 // draw its history; build a dashboard with a value tile, a chart and a switch; toggle the switch
 // and see the command on the broker, and the device's answer on the switch; create a task and a
-// schedule with the forms; upload firmware; run and download a backup.
+// schedule with the forms; with a resource handler, see the task fire on the sensor's value: its
+// count and last-fired time change live on its page and its command reaches the broker; upload
+// firmware; run and download a backup. Before the browser starts, the committed API types
+// (src/api/openapi.gen.ts) must be what openapi-typescript makes of this binary's
+// /api/openapi.json, so they cannot drift from the route table.
 //
 // Needs: the binary ($SWITCHYARD_BIN, else $CARGO_TARGET_DIR/debug/switchyard), /usr/bin/chromium,
 // mosquitto and mosquitto_pub/sub. When one is missing it prints "SKIPPED: <why>" and exits 0,
 // except under CI=true, where it fails.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, existsSync, writeFileSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { generate, fetchDocument, OUTPUT as GENERATED_TYPES } from '../scripts/gen-api.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -128,6 +133,14 @@ try {
     throw new Error(`${e.message}\n${server.output()}`);
   });
   token = (await api('POST', '/api/user/login', { username: 'admin', password: PASSWORD })).token;
+
+  // --- the committed generated types match the binary's OpenAPI document
+  const generated = await generate(await fetchDocument(base, { token }));
+  if (generated !== readFileSync(GENERATED_TYPES, 'utf8')) {
+    writeFileSync(join(tmpdir(), 'openapi.gen.ts'), generated);
+    throw new Error(`web/src/api/openapi.gen.ts is stale: the binary's /api/openapi.json gives ${join(tmpdir(), 'openapi.gen.ts')}; run \`npm run gen:api\` against it and commit`);
+  }
+  console.log('ok: web/src/api/openapi.gen.ts matches the binary\'s /api/openapi.json');
 
   browser = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: CHROMIUM,
@@ -260,7 +273,16 @@ try {
   await shot('dashboard-phone');
   await page.setViewportSize({ width: 1360, height: 860 });
 
-  // --- a task and a schedule from the forms
+  // --- a resource handler, then a task from the form that notifies it, and see the task fire
+  await page.getByRole('link', { name: 'Handlers' }).click();
+  await page.getByRole('link', { name: 'New handler' }).click();
+  await page.locator('input[name=id]').fill('switch_light');
+  await page.locator('input[name=description]').fill('Sets fields and other resources');
+  await page.locator('select[name=type]').selectOption('resource');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'handler switch_light' }).waitFor();
+  assert.equal((await api('GET', '/api/handler/switch_light')).type, 'resource');
+
   await page.getByRole('link', { name: 'Tasks' }).click();
   await page.getByRole('link', { name: 'New task' }).click();
   await page.locator('input[name=id]').fill('hot_hall');
@@ -271,13 +293,37 @@ try {
   await page.getByRole('textbox', { name: 'Variable', exact: true }).fill('var1.current.value');
   await page.locator('.filter-row').last().getByLabel('Operator').selectOption('gt');
   await page.locator('.filter-row').last().getByLabel('Value').fill('25');
+  await page.getByRole('group', { name: 'Handlers' }).getByLabel('switch_light').check();
+  await page.getByRole('button', { name: '+ parameter' }).click();
+  const param = page.locator('.params fieldset').last();
+  await param.getByRole('combobox', { name: 'Field', exact: true }).fill('field:gw1.1.2.light');
+  await param.getByLabel('Payload').fill('false');
   await shot('task-form');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'task hot_hall' }).waitFor();
   const task = await api('GET', '/api/task/hot_hall');
   assert.equal(task.variables.var1.quickId, 'field:gw1.1.1.temp');
   assert.deepEqual(task.evaluationConfig.rule.conditions, [{ variable: 'var1.current.value', operator: 'gt', value: '25' }]);
+  assert.deepEqual(task.handlers, ['switch_light']);
+  assert.deepEqual(task.handlerParameters.param1, { type: 'resource_by_quick_id', quickId: 'field:gw1.1.2.light', payload: 'false' });
   console.log('ok: task created with the form');
+
+  // The hall gets hot: the task fires, its page counts it live, and the handler's command for the
+  // light reaches the device on the broker.
+  const taskCount = page.getByTestId('task-count');
+  assert.equal(await taskCount.innerText(), '0 times');
+  const beforeTask = heard.length;
+  const navBefore = navigations.length;
+  publish('1;1;temp;26.5');
+  const lightOff = await until('the task\'s command on the broker', async () => heard.slice(beforeTask).find((l) => / 1;2;light;/.test(l)));
+  assert.notEqual(lightOff.split(';')[3], value, 'the task switches the light the other way');
+  await until('the task page to count the firing, live', async () => /^[1-9]\d* times$/.test(await taskCount.innerText()));
+  await page.getByTestId('task-last-success').getByText(/ago|now/).waitFor();
+  assert.equal(navigations.length, navBefore, 'the task page did not reload');
+  const fired = await api('GET', '/api/task/hot_hall');
+  assert.ok(fired.state.executedCount >= 1 && fired.state.lastStatus === true, JSON.stringify(fired.state));
+  await shot('task');
+  console.log(`ok: the task fired on 26.5 °C: "${lightOff}" on the broker, shown live on its page`);
 
   await page.getByRole('link', { name: 'Schedules' }).click();
   await page.getByRole('link', { name: 'New schedule' }).click();

@@ -1,6 +1,11 @@
 // The one way the console talks to the server: JSON over fetch with the session token, and every
 // error turned into an ApiError with the server's {code, message, details}.
 
+import type { components } from './openapi.gen';
+
+/** The server's error body, as generated from /api/openapi.json. */
+export type ErrorBody = components['schemas']['Error'];
+
 export interface ErrorDetail {
   path?: string;
   message?: string;
@@ -76,7 +81,7 @@ async function toError(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  const b = (body ?? {}) as { code?: string; message?: string; details?: unknown };
+  const b = (body ?? {}) as Partial<ErrorBody>;
   return new ApiError(res.status, b.code ?? `http_${res.status}`, b.message ?? res.statusText, b.details ?? null);
 }
 

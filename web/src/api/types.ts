@@ -1,5 +1,13 @@
 // Resource shapes as the server serializes them (crates/core/src/model, served in
-// /api/openapi.json under components.schemas). Optional where the server may leave them out.
+// /api/openapi.json under components.schemas). The generated openapi.gen.ts (npm run gen:api)
+// is the source of truth: list pages come from it directly, and every resource interface below
+// is checked against its generated schema at the end of this file (no key the server does not
+// have, no value of another type), so `tsc` fails when the route table changes under the console.
+// The interfaces only narrow what the document leaves loose (required keys, string unions).
+
+import type { components } from './openapi.gen';
+
+export type Schemas = components['schemas'];
 
 export type Labels = Record<string, string>;
 export type Json = unknown;
@@ -220,15 +228,15 @@ export interface ServiceToken {
   expiresOn?: string | null;
   labels: Labels;
   createdOn?: string | null;
+}
+
+/** The answer to creating a token: the only time the raw token is shown (not in the schema). */
+export interface CreatedServiceToken extends ServiceToken {
   rawToken?: string;
 }
 
-export interface ListAnswer<T> {
-  count: number;
-  limit: number;
-  offset: number;
-  data: T[];
-}
+/** A page of a list route: the generated `Page` schema, with its items typed. */
+export type ListAnswer<T> = Required<Omit<Schemas['Page'], 'data'>> & { data: T[] };
 
 export interface LiveEvent {
   type: 'created' | 'updated' | 'deleted' | 'requested';
@@ -252,3 +260,27 @@ export interface MetricRow {
   timestamp: string;
   values: Record<string, number | string>;
 }
+
+// ---- checks against the generated schemas (compile time only)
+
+/** Keys the hand-written type has that the server's schema does not. */
+type Unknown<H, S> = Exclude<keyof H, keyof S>;
+/** `never` when H's keys all exist in S and H's values fit S's. */
+type Mismatch<H, S> = [Unknown<H, S>] extends [never] ? (H extends S ? never : { notAssignable: H }) : { unknownKeys: Unknown<H, S> };
+type MustBeNever<T extends never> = T;
+
+export type SchemaChecks = [
+  MustBeNever<Mismatch<Gateway, Schemas['gateway']>>,
+  MustBeNever<Mismatch<Node, Schemas['node']>>,
+  MustBeNever<Mismatch<Source, Schemas['source']>>,
+  MustBeNever<Mismatch<Field, Schemas['field']>>,
+  MustBeNever<Mismatch<Firmware, Schemas['firmware']>>,
+  MustBeNever<Mismatch<Task, Schemas['task']>>,
+  MustBeNever<Mismatch<Schedule, Schemas['schedule']>>,
+  MustBeNever<Mismatch<Handler, Schemas['handler']>>,
+  MustBeNever<Mismatch<ForwardPayload, Schemas['forwardpayload']>>,
+  MustBeNever<Mismatch<Dashboard, Schemas['dashboard']>>,
+  MustBeNever<Mismatch<DataRepository, Schemas['datarepository']>>,
+  MustBeNever<Mismatch<User, Schemas['user']>>,
+  MustBeNever<Mismatch<ServiceToken, Schemas['servicetoken']>>,
+];

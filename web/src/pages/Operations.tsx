@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { ApiError, api, download, request } from '../api/client';
-import type { ServiceToken, User } from '../api/types';
+import type { CreatedServiceToken, ServiceToken, User } from '../api/types';
 import { ResourceList } from '../components/ResourceList';
 import { Confirm, ErrorBox, FormRow, Modal, StatusBadge, toast, toastError, useLoad } from '../components/ui';
 import { bytes, dateTime } from '../lib/format';
@@ -500,7 +500,7 @@ function TokenForm({ onClose, onCreated }: { onClose: () => void; onCreated: (ra
         onSubmit={async (e) => {
           e.preventDefault();
           try {
-            const t = await api.post<ServiceToken>('/api/servicetoken', {
+            const t = await api.post<CreatedServiceToken>('/api/servicetoken', {
               name,
               description,
               neverExpire: !expires,
