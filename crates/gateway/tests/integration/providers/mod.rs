@@ -3,5 +3,6 @@
 
 mod esphome;
 mod harness;
+mod hue;
 mod sysmon;
 mod tasmota;

@@ -1,0 +1,140 @@
+//! The running provider: a poll loop reading lights and sensors, and the outbound half turning
+//! sets and actions into bridge requests (re-reading what changed, so the controller sees the
+//! bridge's state rather than what was asked).
+
+use super::command::{Command, to_command};
+use super::parse::{self, HueError};
+use crate::context::ProviderContext;
+use crate::error::GatewayError;
+use crate::provider::Provider;
+use crate::transport::http::HttpClient;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::Message;
+
+pub(super) struct Bridge {
+    pub client: HttpClient,
+    pub ctx: ProviderContext,
+}
+
+impl Bridge {
+    /// `Err` when the bridge cannot be reached (the gateway goes down); `Ok(Err)` for an answer
+    /// that is not what was asked (status, garbage, the bridge's error list).
+    pub async fn read(&self, path: &str) -> Result<Result<Value, HueError>, GatewayError> {
+        let resp = self.client.get(path).await?;
+        Ok(answer(resp.status, &resp.body))
+    }
+
+    pub async fn emit_all(&self, messages: Vec<Message>) {
+        for m in messages {
+            self.ctx.emit(m).await;
+        }
+    }
+
+    /// Reads `path` and emits what it says; bad answers are rejected with a reason.
+    async fn sync(
+        &self,
+        path: &str,
+        parse: impl Fn(&Value) -> Result<Vec<Message>, HueError>,
+    ) -> Result<(), GatewayError> {
+        match self.read(path).await? {
+            Ok(body) => match parse(&body) {
+                Ok(messages) => self.emit_all(messages).await,
+                Err(e) => self.ctx.reject(format!("{path}: {e}")),
+            },
+            Err(e) if e.is_unauthorized() => {
+                return Err(GatewayError::Config(format!(
+                    "philips_hue: {e}; the username is no longer whitelisted"
+                )));
+            }
+            Err(e) => self.ctx.reject(format!("{path}: {e}")),
+        }
+        Ok(())
+    }
+
+    pub async fn sync_all(&self) -> Result<(), GatewayError> {
+        self.sync("lights", parse::lights).await?;
+        self.sync("sensors", parse::sensors).await
+    }
+
+    /// Reads one light or sensor again (`lights/1`, `sensors/5`).
+    pub async fn sync_one(&self, path: &str) -> Result<(), GatewayError> {
+        let id = path.rsplit('/').next().unwrap_or_default().to_string();
+        if path.starts_with("lights/") {
+            self.sync(path, |v| parse::light(&id, v)).await
+        } else {
+            self.sync(path, |v| parse::sensor(&id, v)).await
+        }
+    }
+}
+
+fn answer(status: u16, body: &[u8]) -> Result<Value, HueError> {
+    if !(200..300).contains(&status) {
+        let text: String = String::from_utf8_lossy(body).chars().take(120).collect();
+        return Err(HueError::Shape(format!("HTTP {status}: {text}")));
+    }
+    parse::parse_body(body)
+}
+
+pub(super) struct HueProvider {
+    pub bridge: Arc<Bridge>,
+}
+
+#[async_trait]
+impl Provider for HueProvider {
+    async fn post(&self, msg: &Message) -> Result<(), GatewayError> {
+        let command = to_command(msg).map_err(|e| GatewayError::Unsupported(e.to_string()))?;
+        let bridge = &self.bridge;
+        match command {
+            Command::Put {
+                path,
+                body,
+                refresh,
+            } => {
+                let resp = bridge
+                    .client
+                    .request(reqwest::Method::PUT, &path, Some(&body))
+                    .await?;
+                if let Err(e) = answer(resp.status, &resp.body) {
+                    // The bridge refused (unknown light, value out of range): sending again
+                    // will not help.
+                    return Err(GatewayError::Unsupported(format!("PUT {path}: {e}")));
+                }
+                bridge.sync_one(&refresh).await
+            }
+            Command::Refresh(path) => bridge.sync_one(&path).await,
+            Command::Discover => {
+                for path in ["lights", "sensors"] {
+                    let resp = bridge
+                        .client
+                        .request(reqwest::Method::POST, path, None)
+                        .await?;
+                    if let Err(e) = answer(resp.status, &resp.body) {
+                        bridge.ctx.reject(format!("POST {path}: {e}"));
+                    }
+                }
+                bridge.sync_all().await
+            }
+        }
+    }
+}
+
+pub(super) async fn run_inbound(
+    bridge: Arc<Bridge>,
+    interval: Duration,
+) -> Result<(), GatewayError> {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = bridge.ctx.cancel().cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        tokio::select! {
+            _ = bridge.ctx.cancel().cancelled() => return Ok(()),
+            r = bridge.sync_all() => r?,
+        }
+    }
+}
