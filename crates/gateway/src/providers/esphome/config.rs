@@ -83,12 +83,14 @@ impl EsphomeConfig {
                 )));
             }
             let key = node.encryption_key.as_ref().unwrap_or(&self.encryption_key);
-            if !key.is_empty() {
-                return Err(GatewayError::Config(format!(
-                    "esphome node {id:?}: encrypted (Noise) connections are not supported yet; \
-                     remove `encryptionKey` and use the plaintext API with a password"
-                )));
-            }
+            let psk = if key.is_empty() {
+                None
+            } else {
+                Some(
+                    super::noise::parse_key(key)
+                        .map_err(|e| GatewayError::Config(format!("esphome node {id:?}: {e}")))?,
+                )
+            };
             out.push(NodeSettings {
                 node_id: id.clone(),
                 address: node.address.clone(),
@@ -99,6 +101,7 @@ impl EsphomeConfig {
                 timeout,
                 alive_check,
                 reconnect_delay,
+                psk,
             });
         }
         Ok(out)
@@ -156,13 +159,8 @@ mod tests {
             "nodes": {"n": {"address": "x:1", "encryptionKey": "AAAA"}}
         }))
         .unwrap();
-        assert!(
-            bad.node_settings()
-                .err()
-                .unwrap()
-                .to_string()
-                .contains("Noise")
-        );
+        let err = bad.node_settings().err().unwrap().to_string();
+        assert!(err.contains("32 bytes in base64"), "{err}");
         let bad: EsphomeConfig =
             serde_json::from_value(json!({"timeout": "soon", "nodes": {}})).unwrap();
         assert!(

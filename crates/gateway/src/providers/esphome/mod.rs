@@ -1,7 +1,7 @@
-//! ESPHome's native API: a TCP client per configured node speaking protobuf frames (plaintext
-//! with the API password; Noise encryption is not implemented yet).
+//! ESPHome's native API: a TCP client per configured node speaking protobuf frames, in plaintext
+//! (with the API password) or encrypted with Noise (`encryptionKey`).
 //!
-//! The protocol half is pure ([`frame`], [`messages`], [`entity`]): bytes into frames, frames
+//! The protocol half is pure ([`frame`], [`noise`], [`messages`], [`entity`]): bytes into frames, frames
 //! into messages, and back. Each entity is a source (its object id) of the node.
 
 mod config;
@@ -10,6 +10,7 @@ pub mod error;
 pub mod frame;
 pub mod messages;
 mod node;
+pub mod noise;
 mod provider;
 
 pub use config::{EsphomeConfig, EsphomeNodeConfig};

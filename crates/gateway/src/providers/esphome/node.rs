@@ -6,6 +6,7 @@
 use super::entity::{self, Entities, Inbound, NODE_STATE};
 use super::frame::{self, Decoded, Frame};
 use super::messages::{self as pb, API_VERSION, id};
+use super::noise::{self, Handshake, Transport};
 use crate::context::ProviderContext;
 use bytes::BytesMut;
 use parking_lot::Mutex;
@@ -26,9 +27,17 @@ pub(super) struct NodeSettings {
     pub timeout: Duration,
     pub alive_check: Duration,
     pub reconnect_delay: Duration,
+    /// The Noise PSK (`encryptionKey`); `None` speaks plaintext.
+    pub psk: Option<[u8; 32]>,
 }
 
-type Writer = Arc<tokio::sync::Mutex<Option<OwnedWriteHalf>>>;
+/// The write half of an open connection and, when encrypted, its sending cipher.
+struct Conn {
+    write: OwnedWriteHalf,
+    noise: Option<Transport>,
+}
+
+type Writer = Arc<tokio::sync::Mutex<Option<Conn>>>;
 
 /// What the outbound half holds of a node: its entities and its open connection, if any.
 pub(super) struct NodeHandle {
@@ -51,9 +60,11 @@ async fn write(writer: &Writer, f: &Frame) -> Result<(), String> {
     let Some(w) = w.as_mut() else {
         return Err("not connected".into());
     };
-    w.write_all(&frame::encode(f.message_type, &f.payload))
-        .await
-        .map_err(|e| e.to_string())
+    let bytes = match w.noise.as_mut() {
+        Some(t) => t.encrypt(f).map_err(|e| e.to_string())?,
+        None => frame::encode(f.message_type, &f.payload),
+    };
+    w.write.write_all(&bytes).await.map_err(|e| e.to_string())
 }
 
 pub(super) struct NodeClient {
@@ -69,6 +80,10 @@ pub(super) struct NodeClient {
 struct Reader {
     read: OwnedReadHalf,
     buf: BytesMut,
+    /// Noise framing (`0x01`, u16 length) rather than plaintext.
+    noise_framing: bool,
+    /// The receiving cipher once the handshake is done.
+    noise: Option<Transport>,
 }
 
 impl NodeClient {
@@ -143,12 +158,42 @@ impl NodeClient {
             .map_err(|_| format!("no answer from {} within {:?}", s.address, s.timeout))?
             .map_err(|e| format!("cannot connect to {}: {e}", s.address))?;
         let _ = stream.set_nodelay(true);
-        let (read, w) = stream.into_split();
-        *self.writer.lock().await = Some(w);
+        let (read, mut w) = stream.into_split();
         let mut reader = Reader {
             read,
             buf: BytesMut::with_capacity(1024),
+            noise_framing: s.psk.is_some(),
+            noise: None,
         };
+        let mut send_noise = None;
+        if let Some(psk) = &s.psk {
+            let (hs, hello) = Handshake::start(psk).map_err(|e| e.to_string())?;
+            w.write_all(&hello)
+                .await
+                .map_err(|e| format!("write: {e}"))?;
+            let step = |what: &'static str| {
+                let t = s.timeout;
+                move |_| format!("no {what} from the device within {t:?}")
+            };
+            let server_hello = timeout(s.timeout, self.next_frame(&mut reader))
+                .await
+                .map_err(step("server hello"))??;
+            let name = Handshake::server_hello(&server_hello.payload).map_err(|e| e.to_string())?;
+            let answer = timeout(s.timeout, self.next_frame(&mut reader))
+                .await
+                .map_err(step("handshake answer"))??;
+            let (tx, rx) = hs
+                .finish(&answer.payload)
+                .map_err(|e| e.to_string())?
+                .split();
+            tracing::debug!(node = s.node_id, "noise handshake with {name:?} done");
+            reader.noise = Some(rx);
+            send_noise = Some(tx);
+        }
+        *self.writer.lock().await = Some(Conn {
+            write: w,
+            noise: send_noise,
+        });
 
         self.send(
             id::HELLO_REQUEST,
@@ -265,11 +310,26 @@ impl NodeClient {
     /// The next well-formed frame; bad ones are rejected (counted) and skipped.
     async fn next_frame(&self, reader: &mut Reader) -> Result<Frame, String> {
         loop {
-            while let Some(d) = frame::decode(&reader.buf) {
+            loop {
+                let decoded = if reader.noise_framing {
+                    noise::decode_frame(&reader.buf)
+                } else {
+                    frame::decode(&reader.buf)
+                };
+                let Some(d) = decoded else { break };
                 match d {
                     Decoded::Frame(f, n) => {
                         let _ = reader.buf.split_to(n);
-                        return Ok(f);
+                        let Some(t) = reader.noise.as_mut() else {
+                            return Ok(f);
+                        };
+                        match t.decrypt(&f.payload) {
+                            Ok(f) => return Ok(f),
+                            // The nonces are out of step or the key is wrong: nothing after
+                            // this can be read.
+                            Err(e @ noise::NoiseError::Decrypt) => return Err(e.to_string()),
+                            Err(e) => self.reject(e),
+                        }
                     }
                     Decoded::Bad(e, n) => {
                         let _ = reader.buf.split_to(n.min(reader.buf.len()));
@@ -280,7 +340,7 @@ impl NodeClient {
                     }
                 }
             }
-            if reader.buf.len() > frame::MAX_PAYLOAD + 16 {
+            if reader.buf.len() > noise::MAX_CIPHERTEXT.max(frame::MAX_PAYLOAD) + 16 {
                 reader.buf.clear();
             }
             let n = reader

@@ -116,6 +116,113 @@ enum Seen {
     PingAnswered,
 }
 
+enum Out {
+    Msg(u32, Vec<u8>),
+    Raw(Vec<u8>),
+}
+
+fn msg(t: u32, payload: &[u8]) -> Out {
+    Out::Msg(t, payload.to_vec())
+}
+
+const NOISE_KEY: &str = "px7tsbK3C7bpXHr2OevEV2ZMg/FrNBw2+O2pNPbedtA=";
+
+/// The device's end of a connection: plaintext, or Noise as the device's responder (snow), with
+/// the framing written here.
+struct Link {
+    s: TcpStream,
+    noise: Option<(snow::StatelessTransportState, u64, u64)>,
+}
+
+async fn read_noise_frame(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    assert_eq!(s.read_u8().await?, 1, "the client sent a non-noise frame");
+    let len = s.read_u16().await?;
+    let mut payload = vec![0; len as usize];
+    s.read_exact(&mut payload).await?;
+    Ok(payload)
+}
+
+fn noise_frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![1u8];
+    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+impl Link {
+    async fn accept(mut s: TcpStream, key: Option<&str>) -> std::io::Result<Option<Link>> {
+        use base64::Engine as _;
+        let Some(key) = key else {
+            return Ok(Some(Link { s, noise: None }));
+        };
+        let psk: [u8; 32] = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let mut hs = snow::Builder::new("Noise_NNpsk0_25519_ChaChaPoly_SHA256".parse().unwrap())
+            .prologue(b"NoiseAPIInit\x00\x00")
+            .unwrap()
+            .psk(0, &psk)
+            .unwrap()
+            .build_responder()
+            .unwrap();
+        assert!(read_noise_frame(&mut s).await?.is_empty(), "client hello");
+        let first = read_noise_frame(&mut s).await?;
+        assert_eq!(first[0], 0);
+        let mut hello = vec![1u8];
+        hello.extend_from_slice(b"kitchen\0AA:BB:CC:DD:EE:FF\0");
+        s.write_all(&noise_frame(&hello)).await?;
+        let mut buf = [0u8; 256];
+        if hs.read_message(&first[1..], &mut buf).is_err() {
+            s.write_all(&noise_frame(b"\x01Handshake MAC failure"))
+                .await?;
+            return Ok(None);
+        }
+        let n = hs.write_message(&[], &mut buf[1..]).unwrap();
+        s.write_all(&noise_frame(&buf[..n + 1])).await?;
+        let state = hs.into_stateless_transport_mode().unwrap();
+        Ok(Some(Link {
+            s,
+            noise: Some((state, 0, 0)),
+        }))
+    }
+
+    async fn read(&mut self) -> std::io::Result<(u32, Vec<u8>)> {
+        let Some((state, rx, _)) = self.noise.as_mut() else {
+            return read_frame(&mut self.s).await;
+        };
+        let c = read_noise_frame(&mut self.s).await?;
+        let mut plain = vec![0u8; c.len()];
+        let n = state.read_message(*rx, &c, &mut plain).expect("decrypt");
+        *rx += 1;
+        let t = u16::from_be_bytes([plain[0], plain[1]]) as u32;
+        let len = u16::from_be_bytes([plain[2], plain[3]]) as usize;
+        assert_eq!(len + 4, n);
+        Ok((t, plain[4..n].to_vec()))
+    }
+
+    async fn write(&mut self, out: &[Out]) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        for o in out {
+            match (o, self.noise.as_mut()) {
+                (Out::Raw(b), _) => bytes.extend_from_slice(b),
+                (Out::Msg(t, p), None) => bytes.extend(frame(*t, p)),
+                (Out::Msg(t, p), Some((state, _, tx))) => {
+                    let mut plain = (*t as u16).to_be_bytes().to_vec();
+                    plain.extend_from_slice(&(p.len() as u16).to_be_bytes());
+                    plain.extend_from_slice(p);
+                    let mut c = vec![0u8; plain.len() + 16];
+                    let n = state.write_message(*tx, &plain, &mut c).unwrap();
+                    *tx += 1;
+                    bytes.extend(noise_frame(&c[..n]));
+                }
+            }
+        }
+        self.s.write_all(&bytes).await
+    }
+}
+
 fn frame(t: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8];
     for mut v in [payload.len() as u32, t] {
@@ -161,11 +268,15 @@ struct Device {
 
 /// One connection. Returns when the client goes away, or after the first command when `drop_after_command`.
 async fn serve(
-    mut s: TcpStream,
+    s: TcpStream,
+    key: Option<&str>,
     dev: &mut Device,
     seen: &mpsc::Sender<Seen>,
     drop_after_command: bool,
 ) -> std::io::Result<()> {
+    let Some(mut link) = Link::accept(s, key).await? else {
+        return Ok(()); // handshake refused
+    };
     let entities = [
         (
             16,
@@ -206,13 +317,13 @@ async fn serve(
         ),
     ];
     loop {
-        let (t, p) = read_frame(&mut s).await?;
+        let (t, p) = link.read().await?;
         let mut out = Vec::new();
         match t {
             1 => {
                 let hello = Str1::decode(p.as_slice()).unwrap_or_default();
                 assert!(!hello.s.is_empty(), "client_info");
-                out.extend(frame(
+                out.push(msg(
                     2,
                     &HelloResponse {
                         major: 1,
@@ -225,9 +336,9 @@ async fn serve(
             }
             3 => {
                 let pw = Str1::decode(p.as_slice()).unwrap_or_default().s;
-                out.extend(frame(4, &Bool1 { b: pw != PASSWORD }.encode_to_vec()));
+                out.push(msg(4, &Bool1 { b: pw != PASSWORD }.encode_to_vec()));
             }
-            9 => out.extend(frame(
+            9 => out.push(msg(
                 10,
                 &DeviceInfo {
                     uses_password: true,
@@ -240,15 +351,15 @@ async fn serve(
             )),
             11 => {
                 for (t, e) in &entities {
-                    out.extend(frame(*t, &e.encode_to_vec()));
+                    out.push(msg(*t, &e.encode_to_vec()));
                 }
-                out.extend(frame(19, &[]));
+                out.push(msg(19, &[]));
             }
             20 => {
                 // Garbage first: a payload that is not protobuf, a state for an unknown key and a
                 // stray byte; the client must carry on.
-                out.extend(frame(25, &[0xff, 0xff, 0xff]));
-                out.extend(frame(
+                out.push(msg(25, &[0xff, 0xff, 0xff]));
+                out.push(msg(
                     26,
                     &KeyState {
                         key: 999,
@@ -256,8 +367,8 @@ async fn serve(
                     }
                     .encode_to_vec(),
                 ));
-                out.push(0x42);
-                out.extend(frame(
+                out.push(Out::Raw(vec![0x42]));
+                out.push(msg(
                     25,
                     &SensorState {
                         key: 11,
@@ -265,7 +376,7 @@ async fn serve(
                     }
                     .encode_to_vec(),
                 ));
-                out.extend(frame(
+                out.push(msg(
                     21,
                     &KeyState {
                         key: 12,
@@ -273,7 +384,7 @@ async fn serve(
                     }
                     .encode_to_vec(),
                 ));
-                out.extend(frame(
+                out.push(msg(
                     26,
                     &KeyState {
                         key: 13,
@@ -281,7 +392,7 @@ async fn serve(
                     }
                     .encode_to_vec(),
                 ));
-                out.extend(frame(
+                out.push(msg(
                     24,
                     &LightState {
                         key: 14,
@@ -291,9 +402,9 @@ async fn serve(
                     .encode_to_vec(),
                 ));
                 // The device pings the client too.
-                out.extend(frame(7, &[]));
+                out.push(msg(7, &[]));
             }
-            7 => out.extend(frame(8, &[])),
+            7 => out.push(msg(8, &[])),
             8 => {
                 let _ = seen.send(Seen::PingAnswered).await;
             }
@@ -302,7 +413,7 @@ async fn serve(
                 assert_eq!(c.key, 13);
                 dev.relay = c.state;
                 let _ = seen.send(Seen::Switch(c.state)).await;
-                out.extend(frame(
+                out.push(msg(
                     26,
                     &KeyState {
                         key: 13,
@@ -321,7 +432,7 @@ async fn serve(
                     dev.lamp.1 = c.brightness;
                 }
                 let _ = seen.send(Seen::Light(dev.lamp.0, dev.lamp.1)).await;
-                out.extend(frame(
+                out.push(msg(
                     24,
                     &LightState {
                         key: 14,
@@ -332,12 +443,12 @@ async fn serve(
                 ));
             }
             5 => {
-                s.write_all(&frame(6, &[])).await?;
+                link.write(&[msg(6, &[])]).await?;
                 return Ok(());
             }
             _ => {}
         }
-        s.write_all(&out).await?;
+        link.write(&out).await?;
         if drop_after_command && matches!(t, 32 | 33) {
             return Ok(()); // a reboot: the connection just ends
         }
@@ -346,6 +457,15 @@ async fn serve(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esphome_node_end_to_end() {
+    end_to_end(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esphome_noise_node_end_to_end() {
+    end_to_end(Some(NOISE_KEY)).await;
+}
+
+async fn end_to_end(key: Option<&'static str>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let (seen_tx, mut seen) = mpsc::channel(64);
@@ -357,7 +477,7 @@ async fn esphome_node_end_to_end() {
         let mut connection = 0;
         while let Ok((s, _)) = listener.accept().await {
             connection += 1;
-            let _ = serve(s, &mut dev, &seen_tx, connection == 1).await;
+            let _ = serve(s, key, &mut dev, &seen_tx, connection == 1).await;
         }
     });
 
@@ -365,6 +485,7 @@ async fn esphome_node_end_to_end() {
     let h = Harness::start(&[gateway(
         &gw,
         json!({"type": "esphome", "password": PASSWORD, "reconnectDelay": "300ms",
+               "encryptionKey": key.unwrap_or_default(),
                "nodes": {"kitchen": {"address": address}}}),
     )])
     .await;
@@ -455,7 +576,7 @@ async fn esphome_wrong_password_keeps_the_node_down() {
             lamp: (false, 0.0),
         };
         while let Ok((s, _)) = listener.accept().await {
-            let _ = serve(s, &mut dev, &seen_tx, false).await;
+            let _ = serve(s, None, &mut dev, &seen_tx, false).await;
         }
     });
     let gw = unique("esp");
@@ -470,6 +591,47 @@ async fn esphome_wrong_password_keeps_the_node_down() {
         h.node(&format!("{gw}.kitchen")).await.is_none(),
         "no node without a login"
     );
+    h.stop().await;
+    device.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esphome_wrong_noise_key_keeps_the_node_down() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (seen_tx, _seen) = mpsc::channel(64);
+    let (refused_tx, mut refused) = mpsc::channel(8);
+    let device = tokio::spawn(async move {
+        let mut dev = Device {
+            relay: false,
+            lamp: (false, 0.0),
+        };
+        while let Ok((s, _)) = listener.accept().await {
+            let _ = serve(s, Some(NOISE_KEY), &mut dev, &seen_tx, false).await;
+            let _ = refused_tx.send(()).await;
+        }
+    });
+    let gw = unique("esp");
+    let other_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let h = Harness::start(&[gateway(
+        &gw,
+        json!({"type": "esphome", "reconnectDelay": "100ms",
+               "nodes": {"kitchen": {"address": address, "password": PASSWORD, "encryptionKey": other_key}}}),
+    )])
+    .await;
+    h.wait_status(&gw, Status::Up).await;
+    // The device refuses the handshake, and keeps refusing the redials.
+    for _ in 0..2 {
+        tokio::time::timeout(WAIT, refused.recv())
+            .await
+            .expect("a handshake")
+            .unwrap();
+    }
+    assert!(
+        h.node(&format!("{gw}.kitchen")).await.is_none(),
+        "no node without a handshake"
+    );
+    assert_eq!(h.gateway_state(&gw).await.status, Status::Up);
     h.stop().await;
     device.abort();
 }
