@@ -1,7 +1,9 @@
 // Generates src/api/openapi.gen.ts (TypeScript types) from the server's OpenAPI document with
 // openapi-typescript. The document comes from a running server or from a JSON file:
 //
-//   npm run gen:api                              # http://127.0.0.1:8080 ($SWITCHYARD_URL)
+//   npm run gen:api                              # starts the built binary ($SWITCHYARD_BIN, else
+//                                                # $CARGO_TARGET_DIR/debug/switchyard) on a free
+//                                                # port with a temporary data dir, asks it, stops it
 //   npm run gen:api -- http://host:port          # a running server; logs in with
 //                                                # $SWITCHYARD_TOKEN, else admin / $SWITCHYARD_PASSWORD
 //   npm run gen:api -- openapi.json              # a file saved from GET /api/openapi.json
@@ -10,8 +12,11 @@
 // The browser test (e2e/run.mjs) runs the same generation against the binary it starts and fails
 // when the committed file is stale, so the types cannot drift from the route table.
 
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { tmpdir, homedir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 
@@ -47,13 +52,57 @@ export async function fetchDocument(base, { token, password, username = 'admin' 
   return res.json();
 }
 
+/** Runs the binary on a free loopback port with a throwaway data dir and returns its document. */
+export async function documentFromBinary(bin) {
+  const port = await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-gen-api-'));
+  const password = `gen-api-${process.pid}-${Date.now()}`;
+  const child = spawn(bin, ['serve', '--data-dir', join(dir, 'data'), '--http', `127.0.0.1:${port}`], {
+    env: { ...process.env, SWITCHYARD_ADMIN_PASSWORD: password, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}`);
+      try {
+        if ((await fetch(`${base}/api/status`)).ok) break;
+      } catch {
+        /* not yet listening */
+      }
+      if (i > 300) throw new Error(`${bin} did not answer on ${base}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return await fetchDocument(base, { password });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(args) {
   const check = args[0] === '--check';
   if (check) args = args.slice(1);
-  const source = args[0] ?? process.env.SWITCHYARD_URL ?? 'http://127.0.0.1:8080';
-  const doc = /^https?:\/\//.test(source)
-    ? await fetchDocument(source, { token: process.env.SWITCHYARD_TOKEN, password: process.env.SWITCHYARD_PASSWORD })
-    : JSON.parse(readFileSync(source, 'utf8'));
+  const source = args[0] ?? process.env.SWITCHYARD_URL;
+  const bin = process.env.SWITCHYARD_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'switchyard-target'), 'debug', 'switchyard');
+  let doc;
+  if (!source) {
+    if (!existsSync(bin)) throw new Error(`no binary at ${bin}: cargo build -p switchyard-server, or give a server URL or a JSON file`);
+    console.log(`asking ${bin}`);
+    doc = await documentFromBinary(bin);
+  } else if (/^https?:\/\//.test(source)) {
+    doc = await fetchDocument(source, { token: process.env.SWITCHYARD_TOKEN, password: process.env.SWITCHYARD_PASSWORD });
+  } else {
+    doc = JSON.parse(readFileSync(source, 'utf8'));
+  }
   const out = await generate(doc);
   if (check) {
     const committed = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
