@@ -4,6 +4,7 @@
 mod integration {
     pub mod access;
     pub mod actions;
+    pub mod answers;
     pub mod harness;
     pub mod resources;
     pub mod users;
