@@ -116,6 +116,16 @@ impl NatsBus {
         self.inner.client.connection_state() == async_nats::connection::State::Connected
     }
 
+    /// Messages the client has handed to its connection so far. Publishes held while
+    /// disconnected count only once they go out after the reconnect.
+    pub fn messages_sent(&self) -> u64 {
+        self.inner
+            .client
+            .statistics()
+            .out_messages
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn core_subscription(
         &self,
         pattern: &str,
