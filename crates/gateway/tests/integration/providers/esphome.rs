@@ -635,3 +635,186 @@ async fn esphome_wrong_noise_key_keeps_the_node_down() {
     h.stop().await;
     device.abort();
 }
+
+/// The messages this provider hand-writes, checked against aioesphomeapi (Home Assistant's client,
+/// generated from ESPHome's `api.proto`): the message ids, its encodings decoded here, and this
+/// crate's encodings decoded there.
+const AIOESPHOMEAPI_CHECK: &str = r#"
+import json, sys
+from aioesphomeapi import api_pb2 as p
+from aioesphomeapi.core import MESSAGE_TYPE_TO_PROTO
+ids = {v.__name__: k for k, v in MESSAGE_TYPE_TO_PROTO.items()}
+samples = {
+    "HelloResponse": p.HelloResponse(api_version_major=1, api_version_minor=10, server_info="srv", name="dev"),
+    "AuthenticationResponse": p.AuthenticationResponse(invalid_password=True),
+    "DeviceInfoResponse": p.DeviceInfoResponse(uses_password=True, name="kitchen", mac_address="AA:BB", esphome_version="2025.1.0", model="esp32", manufacturer="Espressif", friendly_name="Kitchen"),
+    "ListEntitiesSensorResponse": p.ListEntitiesSensorResponse(object_id="temp", key=0xDEADBEEF, name="Temp", unit_of_measurement="°C", accuracy_decimals=1),
+    "ListEntitiesLightResponse": p.ListEntitiesLightResponse(object_id="lamp", key=7, name="Lamp"),
+    "SensorStateResponse": p.SensorStateResponse(key=0xDEADBEEF, state=21.5),
+    "BinarySensorStateResponse": p.BinarySensorStateResponse(key=3, state=True, missing_state=True),
+    "SwitchStateResponse": p.SwitchStateResponse(key=4, state=True),
+    "LightStateResponse": p.LightStateResponse(key=7, state=True, brightness=0.5),
+}
+ours = json.loads(sys.argv[1])
+decoded = {}
+for name, hexed in ours.items():
+    m = getattr(p, name)()
+    m.ParseFromString(bytes.fromhex(hexed))
+    decoded[name] = {f.name: v for f, v in m.ListFields()}
+print(json.dumps({
+    "ids": ids,
+    "samples": {k: v.SerializeToString().hex() for k, v in samples.items()},
+    "decoded": decoded,
+}))
+"#;
+
+#[test]
+fn messages_match_aioesphomeapi() {
+    use super::harness::peer_missing;
+    use switchyard_gateway::providers::esphome::messages::{self as pb, id};
+    let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let unhex = |s: &serde_json::Value| -> Vec<u8> {
+        let s = s.as_str().unwrap();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let ours = json!({
+        "HelloRequest": hex(pb::HelloRequest { client_info: "switchyard".into(), api_version_major: 1, api_version_minor: 10 }.encode_to_vec()),
+        "AuthenticationRequest": hex(pb::ConnectRequest { password: "pw".into() }.encode_to_vec()),
+        "SwitchCommandRequest": hex(pb::SwitchCommandRequest { key: 0xDEADBEEF, state: true }.encode_to_vec()),
+        "LightCommandRequest": hex(pb::LightCommandRequest { key: 7, has_state: true, state: true, has_brightness: true, brightness: 0.25 }.encode_to_vec()),
+    });
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .args(["-c", AIOESPHOMEAPI_CHECK, &ours.to_string()])
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let why = err.lines().last().unwrap_or_default().to_string();
+            peer_missing(&format!(
+                "aioesphomeapi cross-check cannot run ({why}): pip install -r tests/python-requirements.txt"
+            ));
+            return;
+        }
+        Err(e) => {
+            peer_missing(&format!("cannot run {python}: {e}"));
+            return;
+        }
+    };
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, ours) in [
+        ("HelloRequest", id::HELLO_REQUEST),
+        ("HelloResponse", id::HELLO_RESPONSE),
+        ("AuthenticationRequest", id::CONNECT_REQUEST),
+        ("AuthenticationResponse", id::CONNECT_RESPONSE),
+        ("DisconnectRequest", id::DISCONNECT_REQUEST),
+        ("DisconnectResponse", id::DISCONNECT_RESPONSE),
+        ("PingRequest", id::PING_REQUEST),
+        ("PingResponse", id::PING_RESPONSE),
+        ("DeviceInfoRequest", id::DEVICE_INFO_REQUEST),
+        ("DeviceInfoResponse", id::DEVICE_INFO_RESPONSE),
+        ("ListEntitiesRequest", id::LIST_ENTITIES_REQUEST),
+        (
+            "ListEntitiesBinarySensorResponse",
+            id::LIST_ENTITIES_BINARY_SENSOR_RESPONSE,
+        ),
+        (
+            "ListEntitiesLightResponse",
+            id::LIST_ENTITIES_LIGHT_RESPONSE,
+        ),
+        (
+            "ListEntitiesSensorResponse",
+            id::LIST_ENTITIES_SENSOR_RESPONSE,
+        ),
+        (
+            "ListEntitiesSwitchResponse",
+            id::LIST_ENTITIES_SWITCH_RESPONSE,
+        ),
+        ("ListEntitiesDoneResponse", id::LIST_ENTITIES_DONE_RESPONSE),
+        ("SubscribeStatesRequest", id::SUBSCRIBE_STATES_REQUEST),
+        (
+            "BinarySensorStateResponse",
+            id::BINARY_SENSOR_STATE_RESPONSE,
+        ),
+        ("LightStateResponse", id::LIGHT_STATE_RESPONSE),
+        ("SensorStateResponse", id::SENSOR_STATE_RESPONSE),
+        ("SwitchStateResponse", id::SWITCH_STATE_RESPONSE),
+        ("LightCommandRequest", id::LIGHT_COMMAND_REQUEST),
+        ("SwitchCommandRequest", id::SWITCH_COMMAND_REQUEST),
+    ] {
+        assert_eq!(report["ids"][name], json!(ours), "message id of {name}");
+    }
+    let s = &report["samples"];
+    let hello = pb::HelloResponse::decode(unhex(&s["HelloResponse"]).as_slice()).unwrap();
+    assert_eq!(
+        (
+            hello.api_version_major,
+            hello.api_version_minor,
+            hello.name.as_str()
+        ),
+        (1, 10, "dev")
+    );
+    assert!(
+        pb::ConnectResponse::decode(unhex(&s["AuthenticationResponse"]).as_slice())
+            .unwrap()
+            .invalid_password
+    );
+    let info = pb::DeviceInfoResponse::decode(unhex(&s["DeviceInfoResponse"]).as_slice()).unwrap();
+    assert_eq!(
+        (
+            info.name.as_str(),
+            info.friendly_name.as_str(),
+            info.esphome_version.as_str(),
+            info.manufacturer.as_str(),
+            info.mac_address.as_str()
+        ),
+        ("kitchen", "Kitchen", "2025.1.0", "Espressif", "AA:BB")
+    );
+    let sensor =
+        pb::ListEntitiesSensorResponse::decode(unhex(&s["ListEntitiesSensorResponse"]).as_slice())
+            .unwrap();
+    assert_eq!(
+        (
+            sensor.object_id.as_str(),
+            sensor.key,
+            sensor.unit_of_measurement.as_str(),
+            sensor.accuracy_decimals
+        ),
+        ("temp", 0xDEADBEEF, "°C", 1)
+    );
+    let light = pb::ListEntitiesResponse::decode(unhex(&s["ListEntitiesLightResponse"]).as_slice())
+        .unwrap();
+    assert_eq!(
+        (light.object_id.as_str(), light.key, light.name.as_str()),
+        ("lamp", 7, "Lamp")
+    );
+    let state =
+        pb::SensorStateResponse::decode(unhex(&s["SensorStateResponse"]).as_slice()).unwrap();
+    assert_eq!((state.key, state.state), (0xDEADBEEF, 21.5));
+    let b =
+        pb::BoolStateResponse::decode(unhex(&s["BinarySensorStateResponse"]).as_slice()).unwrap();
+    assert_eq!((b.key, b.state, b.missing_state), (3, true, true));
+    let b = pb::BoolStateResponse::decode(unhex(&s["SwitchStateResponse"]).as_slice()).unwrap();
+    assert_eq!((b.key, b.state), (4, true));
+    let l = pb::LightStateResponse::decode(unhex(&s["LightStateResponse"]).as_slice()).unwrap();
+    assert_eq!((l.key, l.state, l.brightness), (7, true, 0.5));
+
+    let d = &report["decoded"];
+    assert_eq!(
+        d["HelloRequest"],
+        json!({"client_info": "switchyard", "api_version_major": 1, "api_version_minor": 10})
+    );
+    assert_eq!(d["AuthenticationRequest"], json!({"password": "pw"}));
+    assert_eq!(
+        d["SwitchCommandRequest"],
+        json!({"key": 0xDEADBEEFu32, "state": true})
+    );
+    assert_eq!(
+        d["LightCommandRequest"],
+        json!({"key": 7, "has_state": true, "state": true, "has_brightness": true, "brightness": 0.25})
+    );
+}
