@@ -116,6 +116,7 @@ impl ProviderRegistry {
         registry.register::<crate::providers::mysensors::MySensorsConfig>("mysensors");
         registry.register::<crate::providers::mysensors::MySensorsConfig>("mysensors_v2");
         registry.register::<crate::providers::hue::PhilipsHueConfig>("philips_hue");
+        registry.register::<crate::providers::generic::GenericConfig>("generic");
         registry
     }
 
@@ -175,7 +176,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "unknown provider type `zigbee` (known: echo, esphome, mysensors, mysensors_v2, philips_hue, system_monitoring, tasmota)"
+            "unknown provider type `zigbee` (known: echo, esphome, generic, mysensors, mysensors_v2, philips_hue, system_monitoring, tasmota)"
         );
         let err = registry.config(&map(json!({}))).err().unwrap();
         assert!(err.to_string().contains("provider.type"), "{err}");

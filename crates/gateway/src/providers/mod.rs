@@ -2,6 +2,7 @@
 
 pub mod echo;
 pub mod esphome;
+pub mod generic;
 pub mod hue;
 pub mod mysensors;
 pub mod sysmon;

@@ -2,6 +2,7 @@
 //! the real protocol, through the real gateway service, processor and storage.
 
 mod esphome;
+mod generic;
 mod harness;
 mod hue;
 mod sysmon;
