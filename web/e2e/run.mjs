@@ -17,7 +17,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -108,10 +108,23 @@ const server = start(BIN, ['serve', '--data-dir', join(tmp, 'data'), '--http', `
 });
 const base = `http://127.0.0.1:${httpPort}`;
 
-// What the gateway publishes to the device: collected from the broker all along.
+// What the gateway publishes to the device: collected from the broker all along. The watcher
+// starts only once the broker listens (mosquitto_sub gives up at once on a refused connection)
+// and counts as ready once it has heard a probe.
 const heard = [];
+const listening = () =>
+  new Promise((done) => {
+    const c = createConnection(mqttPort, '127.0.0.1');
+    c.on('connect', () => (c.destroy(), done(true)));
+    c.on('error', () => done(false));
+  });
+await until('the broker to listen', listening, 10_000);
 const sub = start('mosquitto_sub', ['-p', String(mqttPort), '-t', 'sim-in/#', '-t', 'sim-in', '-v']);
 sub.stdout.on('data', (d) => heard.push(...String(d).split('\n').filter(Boolean)));
+await until('the broker watcher to subscribe', async () => {
+  execFileSync('mosquitto_pub', ['-p', String(mqttPort), '-t', 'sim-in/probe', '-m', 'probe']);
+  return heard.some((l) => l.startsWith('sim-in/probe'));
+}, 10_000);
 const publish = (line) => execFileSync('mosquitto_pub', ['-p', String(mqttPort), '-t', 'sim-out/1', '-m', line]);
 
 let token;
