@@ -19,6 +19,7 @@ pub mod error;
 pub mod forward_payload;
 pub mod handler;
 pub mod notify;
+mod run_end;
 pub mod scheduler;
 pub mod state;
 pub mod task;

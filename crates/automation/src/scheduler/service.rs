@@ -132,12 +132,6 @@ impl SchedulerService {
 async fn stop(running: &mut HashMap<String, Running>, id: &str) {
     if let Some(r) = running.remove(id) {
         r.cancel.cancel();
-        let mut join = r.join;
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut join)
-            .await
-            .is_err()
-        {
-            join.abort();
-        }
+        crate::run_end::finish(r.join).await;
     }
 }

@@ -184,13 +184,6 @@ async fn stop(running: &mut HashMap<String, Running>, id: &str) {
     if let Some(r) = running.remove(id) {
         r.cancel.cancel();
         drop(r.tx);
-        // A run in the middle of a slow delivery gets a moment to finish, then is cut short.
-        let mut join = r.join;
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut join)
-            .await
-            .is_err()
-        {
-            join.abort();
-        }
+        crate::run_end::finish(r.join).await;
     }
 }
