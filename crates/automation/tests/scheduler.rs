@@ -173,3 +173,95 @@ async fn a_missed_run_follows_the_schedules_policy() {
     assert!(skip.state.message.contains("missed"), "{:?}", skip.state);
     assert_eq!(skip.state.next_run, Some(utc("2026-01-02T06:00:00Z")));
 }
+
+/// The clock is set back two hours just after an hourly schedule's 06:00 run: the 05:00 and
+/// 06:00 runs, already done, do not run again; the next run is at 07:00 by the clock.
+#[tokio::test(start_paused = true)]
+async fn a_clock_set_back_does_not_run_a_schedule_twice() {
+    let h = Harness::new(utc("2026-01-01T05:59:00Z")).await;
+    h.put(&schedule(
+        "d",
+        "cron",
+        json!({"cronExpression": "0 0 * * * *"}),
+    ))
+    .await;
+    let mut notify = h.sub(topics::HANDLER_NOTIFY).await;
+    tokio::spawn(SchedulerService::new(h.context("UTC")).run(h.cancel.clone()));
+    let t = fire_times(&h, &mut notify, 1, Duration::from_secs(120)).await;
+    assert_eq!(t, [utc("2026-01-01T06:00:00Z")]);
+    h.clock.set_by(chrono::Duration::hours(-2));
+    // The clock reads about 04:00 again: nothing runs until it reads 07:00.
+    let t = fire_times(&h, &mut notify, 1, Duration::from_secs(4 * 3600)).await;
+    assert_eq!(t, [utc("2026-01-01T07:00:00Z")]);
+    let s = h.store.get::<Schedule>("d").await.unwrap().unwrap();
+    assert_eq!(s.state.executed_count, 2);
+}
+
+/// The clock is set forward from 05:00 to 08:00: the 06:00 run it jumped over runs once, as
+/// soon as the jump is noticed (within 30 s), and the next run is the next day's.
+#[tokio::test(start_paused = true)]
+async fn a_clock_set_forward_runs_a_skipped_run_once() {
+    let h = Harness::new(utc("2026-01-01T05:00:00Z")).await;
+    h.put(&schedule(
+        "d",
+        "cron",
+        json!({"cronExpression": "0 0 6 * * *"}),
+    ))
+    .await;
+    let mut notify = h.sub(topics::HANDLER_NOTIFY).await;
+    tokio::spawn(SchedulerService::new(h.context("UTC")).run(h.cancel.clone()));
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    h.clock.set_by(chrono::Duration::hours(3));
+    let t = fire_times(&h, &mut notify, 1, Duration::from_secs(60)).await;
+    assert_eq!(t.len(), 1, "the jumped-over run ran");
+    assert!(
+        t[0] - utc("2026-01-01T08:01:00Z") <= chrono::Duration::seconds(31),
+        "{t:?}"
+    );
+    // Once: nothing more until the next day.
+    let more = fire_times(&h, &mut notify, 1, Duration::from_secs(12 * 3600)).await;
+    assert!(more.is_empty(), "ran again: {more:?}");
+    let s = h.store.get::<Schedule>("d").await.unwrap().unwrap();
+    assert_eq!(s.state.executed_count, 1);
+    assert_eq!(s.state.last_run, Some(utc("2026-01-01T06:00:00Z")));
+    assert_eq!(s.state.next_run, Some(utc("2026-01-02T06:00:00Z")));
+}
+
+/// Europe/Berlin through both changes of 2026, a daily 02:30 schedule run by the service:
+/// 29 March has no 02:30 (02:00 CET → 03:00 CEST), so it runs at 03:00 CEST; 25 October has
+/// 02:30 twice (03:00 CEST → 02:00 CET), and it runs once, at the first.
+#[tokio::test(start_paused = true)]
+async fn daylight_saving_changes_run_a_daily_schedule_once_a_day() {
+    for (start, expected) in [
+        (
+            "2026-03-27T12:00:00Z",
+            [
+                "2026-03-28T01:30:00Z", // 02:30 CET
+                "2026-03-29T01:00:00Z", // the gap: 03:00 CEST
+                "2026-03-30T00:30:00Z", // 02:30 CEST
+            ],
+        ),
+        (
+            "2026-10-23T12:00:00Z",
+            [
+                "2026-10-24T00:30:00Z", // 02:30 CEST
+                "2026-10-25T00:30:00Z", // the first 02:30 (CEST); not again at 01:30Z (CET)
+                "2026-10-26T01:30:00Z", // 02:30 CET
+            ],
+        ),
+    ] {
+        let h = Harness::new(utc(start)).await;
+        h.put(&schedule(
+            "dst",
+            "simple",
+            json!({"frequency": "daily", "time": "02:30:00"}),
+        ))
+        .await;
+        let mut notify = h.sub(topics::HANDLER_NOTIFY).await;
+        tokio::spawn(SchedulerService::new(h.context("Europe/Berlin")).run(h.cancel.clone()));
+        let t = fire_times(&h, &mut notify, 3, Duration::from_secs(30 * 3600)).await;
+        let expected: Vec<_> = expected.iter().map(|e| utc(e)).collect();
+        assert_eq!(t, expected, "from {start}");
+        h.cancel.cancel();
+    }
+}

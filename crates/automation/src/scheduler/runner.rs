@@ -45,8 +45,11 @@ pub async fn run_schedule(ctx: Arc<Context>, s: Schedule, cancel: CancellationTo
         }
     }
     loop {
+        // Runs never go back in time: after a run, the next one is after it even when the
+        // clock was set back meanwhile (so an hour set back does not run the same 06:00 twice).
         let now = ctx.clock.now();
-        let next = next_after(&plan, now, previous, ctx.tz, ctx.location().await);
+        let after = previous.map_or(now, |p| p.max(now));
+        let next = next_after(&plan, after, previous, ctx.tz, ctx.location().await);
         let next = match next {
             Ok(Some(n)) => n,
             Ok(None) => {
