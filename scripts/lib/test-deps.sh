@@ -93,6 +93,25 @@ postgres_running() {
         grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
 }
 
+# A MongoDB wire-protocol server on 127.0.0.1:27017 for the mongodb storage tests: nx-27017 from
+# the Python tools (MongoDB is not in Debian), each database in memory. Left alone when something
+# listens there already (a real MongoDB runs the same tests; or set MONGODB_URL).
+mongodb_running() {
+    (exec 3<>/dev/tcp/127.0.0.1/27017) 2>/dev/null && return 0
+    echo "starting nx-27017 on 127.0.0.1:27017"
+    local run="${TMPDIR:-/tmp}/switchyard-nx-27017"
+    mkdir -p "$run"
+    nx-27017 --daemon --host 127.0.0.1 --port 27017 --data-dir memory \
+        --log-file "$run/log" --pid-file "$run/pid"
+    local i
+    for i in $(seq 1 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/27017) 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nx-27017 did not start listening on 127.0.0.1:27017 (see $run/log)" >&2
+    return 1
+}
+
 install_test_deps() {
     # NATS with JetStream: the NATS bus tests start their own servers on loopback.
     need_command nats-server nats-server
@@ -102,6 +121,7 @@ install_test_deps() {
     # Storage and metric backends: PostgreSQL (the tests use database `test`), InfluxDB 1.x and
     # VictoriaMetrics (the tests start their own on free loopback ports).
     postgres_running
+    mongodb_running
     need_command influxd influxdb
     need_command victoria-metrics victoria-metrics
     mosquitto_running

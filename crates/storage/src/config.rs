@@ -128,12 +128,14 @@ impl Default for PostgresConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MongodbConfig {
-    /// `mongodb://user:password@host:27017/?tls=true`.
+    /// `mongodb://user:password@host:27017/?tls=true` (TLS through rustls). `mongodb+srv://`
+    /// is not supported: the build has no DNS resolver for it; list the hosts instead.
     pub url: String,
+    /// Database holding the collections (lower-case letters, digits and `_`).
     pub database: String,
-    /// Collections are `<collection_prefix><entity>`, e.g. `sy_node`.
+    /// Collections are `<collection_prefix><entity>`, e.g. `sy_node`, plus `<prefix>journal`.
     pub collection_prefix: String,
-    /// Longest wait for the server on connect and on each call.
+    /// Longest wait for the server on connect and, while it is unreachable, on each call.
     pub connect_timeout: String,
 }
 
