@@ -7,5 +7,6 @@ mod integration {
     pub mod answers;
     pub mod harness;
     pub mod resources;
+    pub mod sleeping_queue;
     pub mod users;
 }

@@ -6,10 +6,10 @@
 //! node has `sleep_queue_disabled=true`). When the node wakes (the provider emits an `action`
 //! message whose payload key or value is `awake`) its queue is sent in order.
 
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use switchyard_core::model::{Labels, node_labels};
+pub use switchyard_core::sleeping_queue::SleepingQueueCounts;
 use switchyard_core::value::{parse_bool, parse_std_duration};
 use switchyard_core::{Message, MessageType};
 use tokio::time::Instant;
@@ -44,16 +44,6 @@ pub enum Pushed {
     DroppedOldest,
     /// The gateway's queues were full: the message was not queued.
     Refused,
-}
-
-/// Counters since the queue was created.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SleepingQueueCounts {
-    pub expired: u64,
-    pub replaced: u64,
-    pub dropped_oldest: u64,
-    pub refused: u64,
 }
 
 /// Every node's queue of one gateway.

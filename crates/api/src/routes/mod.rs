@@ -9,9 +9,10 @@ mod login;
 mod metric;
 mod openapi;
 mod quickid;
-mod resources;
+pub(crate) mod resources;
 mod service_tokens;
 mod settings;
+mod sleeping_queue;
 mod status;
 mod users;
 
@@ -301,6 +302,22 @@ fn routes(config: &ApiConfig) -> Vec<RouteDef> {
         )
         .long()
         .body_limit(config.max_firmware_bytes + 64 * 1024),
+        def(
+            M::GET,
+            "/api/gateway/{id}/sleeping-queue",
+            Viewer,
+            "resources",
+            "Messages a gateway holds for sleeping nodes (`?nodeId=` for one node)",
+            sleeping_queue::list,
+        ),
+        def(
+            M::DELETE,
+            "/api/gateway/{id}/sleeping-queue",
+            Operator,
+            "resources",
+            "Drop the messages a gateway holds for sleeping nodes (`?nodeId=` for one node)",
+            sleeping_queue::clear,
+        ),
         def(
             M::GET,
             "/api/backup",

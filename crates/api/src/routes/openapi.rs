@@ -69,6 +69,17 @@ fn resource_schemas() -> Map<String, Value> {
         json!({"type": "object", "properties": {"count": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "data": {"type": "array"}}}),
     );
     m.insert(
+        "SleepingQueue".into(),
+        json!({"type": "object", "required": ["gatewayId", "messages", "cleared", "counts"], "properties": {
+            "gatewayId": {"type": "string"},
+            "messages": {"type": "array", "description": "list: queued messages by node, in send order", "items": {
+                "type": "object", "properties": {"message": {"type": "object"},
+                "queuedAt": {"type": "string", "format": "date-time"},
+                "expiresAt": {"type": "string", "format": "date-time"}}}},
+            "cleared": {"type": "integer", "description": "clear: how many were dropped"},
+            "counts": {"type": "object", "description": "since the gateway started: expired, replaced, droppedOldest, refused"}}}),
+    );
+    m.insert(
         "Ids".into(),
         json!({"type": "array", "items": {"type": "string"}}),
     );
@@ -122,6 +133,14 @@ fn operation(r: &RouteInfo) -> Value {
     } else if is_resource && r.method == axum::http::Method::GET {
         ok_schema = json!({"$ref": format!("#/components/schemas/{resource}")});
     }
+    let sleeping_queue = r.path.ends_with("/sleeping-queue");
+    if sleeping_queue {
+        params.push(query_param(
+            "nodeId",
+            "one node's queue; every node's when absent",
+        ));
+        ok_schema = json!({"$ref": "#/components/schemas/SleepingQueue"});
+    }
     match r.path.as_str() {
         "/api/metric" if r.method == axum::http::Method::GET => params.extend([
             query_param("quickId", "the series, e.g. field:gw.1.2.V_TEMP"),
@@ -145,7 +164,9 @@ fn operation(r: &RouteInfo) -> Value {
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
-    if r.method == axum::http::Method::POST || r.method == axum::http::Method::DELETE {
+    if (r.method == axum::http::Method::POST || r.method == axum::http::Method::DELETE)
+        && !sleeping_queue
+    {
         let body = if r.path.ends_with("/upload") || r.path.contains("/upload/") {
             json!({"multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}})
         } else if r.method == axum::http::Method::DELETE

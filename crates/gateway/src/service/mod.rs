@@ -24,10 +24,9 @@ pub use outbound::OUTBOUND_QUEUE_CAPACITY;
 
 use crate::error::GatewayError;
 use crate::provider::ProviderRegistry;
-use crate::sleeping_queue::SleepingQueueCounts;
 use crate::stats::{GatewayStats, GatewayStatsSnapshot};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use gateway_task::GatewayHandle;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -41,7 +40,7 @@ use switchyard_core::model::Gateway;
 use switchyard_core::rate_log::RateLimitedLog;
 use switchyard_core::service_filter::ServiceFilter;
 use switchyard_core::store::Store;
-use switchyard_core::{Event, EventType, Message};
+use switchyard_core::{Event, EventType};
 use tokio_util::sync::CancellationToken;
 
 /// The service's bus subjects.
@@ -49,7 +48,7 @@ pub mod subjects {
     pub const START: &str = "service.gateway.start";
     pub const STOP: &str = "service.gateway.stop";
     pub const RELOAD: &str = "service.gateway.reload";
-    pub const SLEEPING_QUEUE: &str = "service.gateway.sleeping_queue";
+    pub const SLEEPING_QUEUE: &str = switchyard_core::sleeping_queue::SUBJECT;
     /// What the service subscribes to for commands.
     pub const COMMANDS: &str = "service.gateway.*";
     /// What the service subscribes to for gateway edits.
@@ -86,45 +85,9 @@ pub struct GatewayService {
     stats: GatewayServiceStats,
 }
 
-/// `service.gateway.sleeping_queue` request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SleepingQueueRequest {
-    pub command: SleepingQueueCommand,
-    pub gateway_id: String,
-    /// One node, or all when empty.
-    #[serde(default)]
-    pub node_id: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SleepingQueueCommand {
-    List,
-    Clear,
-}
-
-/// The answer to a [`SleepingQueueRequest`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SleepingQueueReply {
-    pub gateway_id: String,
-    /// `list`: the queued messages, by node then in send order.
-    #[serde(default)]
-    pub messages: Vec<QueuedMessage>,
-    /// `clear`: how many were removed.
-    #[serde(default)]
-    pub cleared: usize,
-    pub counts: SleepingQueueCounts,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueuedMessage {
-    pub message: Message,
-    pub queued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
+pub use switchyard_core::sleeping_queue::{
+    QueuedMessage, SleepingQueueCommand, SleepingQueueReply, SleepingQueueRequest,
+};
 
 /// The answer to a command sent as a request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
