@@ -6,8 +6,9 @@ use tokio::sync::oneshot;
 
 /// Senders waiting for an echo, by the provider's ack key.
 ///
-/// Bounded by design: only a gateway's one outbound worker registers, one message at a time, so
-/// the map holds at most one key (a later registration of the same key replaces the earlier).
+/// Bounded by design: only a gateway's outbound worker and its sends in flight register, never two
+/// for the same key at once, so the map holds at most the provider's `max_in_flight` keys (capped
+/// by the outbound queue's size; a later registration of the same key replaces the earlier).
 #[derive(Default)]
 pub(crate) struct AckWaiters {
     waiting: Mutex<HashMap<String, oneshot::Sender<()>>>,

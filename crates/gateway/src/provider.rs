@@ -30,7 +30,9 @@ pub trait ProviderConfig: Send + Sync + 'static {
 
 /// A started provider: its outbound half and its inbound loop.
 pub struct RunningProvider {
-    /// Takes messages for devices. Called by one worker at a time, while `inbound` runs.
+    /// Takes messages for devices while `inbound` runs. One worker makes every first send, in
+    /// order; resends after a missing acknowledgement may run beside it (see
+    /// [`Provider::max_in_flight`]).
     pub outbound: Arc<dyn Provider>,
     /// Reads the devices and emits what they say through the context, until the connection ends
     /// (`Err`, or `Ok` when the provider stops on its own) or the context's cancellation token
@@ -47,6 +49,15 @@ pub trait Provider: Send + Sync {
     /// key, resending up to `attempts` times in all.
     fn ack_request(&self, _msg: &Message) -> Option<AckRequest> {
         None
+    }
+
+    /// How many sends that wait for their acknowledgement may be outstanding at once (at least
+    /// 1; the runtime caps it at its outbound queue's size). With more than 1 the runtime sends
+    /// the next messages while earlier ones wait for their echo: first sends stay in queue order,
+    /// a message never overtakes an earlier one for the same node, and two with the same ack key
+    /// are never outstanding together (the later waits). The default, 1, sends one at a time.
+    fn max_in_flight(&self) -> usize {
+        1
     }
 
     /// Sends one message to the device. `Err(GatewayError::Unsupported)` for a message this

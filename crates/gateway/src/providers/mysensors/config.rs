@@ -21,6 +21,12 @@ pub const MIN_TIMEOUT: Duration = Duration::from_millis(10);
 pub const DEFAULT_DISCOVERY_INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// Sends in all for a frame that asks for an echo, unless configured.
 pub const DEFAULT_RETRY_COUNT: u32 = 3;
+/// Sets awaiting their echo at once over Ethernet and MQTT, unless configured: the broker and
+/// the TCP stack buffer them. A serial gateway defaults to 1, as an Arduino's few bytes of
+/// serial buffer overflow while its radio sends.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+/// The most `maxInFlight` accepted (the runtime's outbound queue holds no more).
+pub const MAX_IN_FLIGHT: usize = crate::service::OUTBOUND_QUEUE_CAPACITY;
 
 /// MyController's `mysensors_v2` settings, plus `discoveryInterval`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -43,6 +49,9 @@ pub struct MySensorsConfig {
     /// Broadcast I_DISCOVER_REQUEST this often (default `15m`; `0s` turns it off).
     #[serde(default)]
     pub discovery_interval: Option<String>,
+    /// Frames awaiting their echo at once (default 16 over Ethernet and MQTT, 1 over serial).
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
 }
 
 fn default_retry_count() -> u32 {
@@ -57,6 +66,7 @@ pub(crate) struct Settings {
     pub internal_ack: bool,
     pub stream_ack: bool,
     pub discovery_interval: Option<Duration>,
+    pub max_in_flight: usize,
 }
 
 impl MySensorsConfig {
@@ -83,7 +93,18 @@ impl MySensorsConfig {
             &self.discovery_interval,
             DEFAULT_DISCOVERY_INTERVAL,
         )?;
+        let max_in_flight = match (self.max_in_flight, &self.protocol) {
+            (Some(n), _) if (1..=MAX_IN_FLIGHT).contains(&n) => n,
+            (Some(n), _) => {
+                return Err(GatewayError::Config(format!(
+                    "maxInFlight: {n} is not between 1 and {MAX_IN_FLIGHT}"
+                )));
+            }
+            (None, TransportConfig::Serial(_)) => 1,
+            (None, _) => DEFAULT_MAX_IN_FLIGHT,
+        };
         Ok(Settings {
+            max_in_flight,
             ack_timeout,
             attempts: self.retry_count,
             internal_ack: self.enable_internal_message_ack,
@@ -133,6 +154,7 @@ mod tests {
         assert_eq!(s.attempts, 3);
         assert_eq!(s.discovery_interval, Some(Duration::from_secs(900)));
         assert!(!s.internal_ack && !s.stream_ack);
+        assert_eq!(s.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
 
         let c = config(json!({
             "protocol": {"type": "serial", "portname": "/dev/ttyUSB0"},
@@ -148,6 +170,17 @@ mod tests {
         }))
         .unwrap();
         assert!(c.settings().unwrap_err().to_string().contains("retryCount"));
+
+        let serial = json!({"type": "serial", "portname": "/dev/ttyUSB0"});
+        let c = config(json!({"protocol": serial})).unwrap();
+        assert_eq!(c.settings().unwrap().max_in_flight, 1);
+        let c = config(json!({"protocol": serial, "maxInFlight": 4})).unwrap();
+        assert_eq!(c.settings().unwrap().max_in_flight, 4);
+        for bad in [0, MAX_IN_FLIGHT + 1] {
+            let c = config(json!({"protocol": serial, "maxInFlight": bad})).unwrap();
+            let err = c.settings().unwrap_err().to_string();
+            assert!(err.contains("maxInFlight"), "{err}");
+        }
 
         let err = config(json!({"protocol": {"type": "serial", "portname": "/x"}, "retries": 2}))
             .unwrap_err()

@@ -45,6 +45,10 @@ impl Provider for MySensorsProvider {
         })
     }
 
+    fn max_in_flight(&self) -> usize {
+        self.network.settings.max_in_flight
+    }
+
     async fn post(&self, msg: &Message) -> Result<(), GatewayError> {
         if msg.message_type == MessageType::Action
             && let Some(payload) = msg.payloads.first()
