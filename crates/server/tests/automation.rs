@@ -3,7 +3,8 @@
 //! reading triggers a rule task whose webhook handler delivers the templated body; the same kind
 //! of task with a resource handler switches a Tasmota relay (`cmnd/<topic>/POWER`); a forward
 //! payload copies a value from one gateway to another; a delayed resource action survives a
-//! restart of the binary and fires once.
+//! restart of the binary and fires once; a JavaScript task computes a variable that an email
+//! handler carries to an SMTP sink (aiosmtpd) on loopback.
 
 use crate::server::Server;
 use parking_lot::Mutex;
@@ -604,5 +605,140 @@ async fn a_delayed_resource_action_survives_a_restart_and_fires_once() {
         "{:?}",
         cmnd.matching(&power)
     );
+    api.server.terminate().await;
+}
+
+/// An SMTP sink on loopback (`python3 -m aiosmtpd`, from tests/python-requirements.txt) that
+/// keeps every line it prints, which includes each message it receives.
+struct SmtpSink {
+    _child: Child,
+    port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    /// The running sink, or `None` (after a note, or a panic under `CI=true`) without aiosmtpd.
+    async fn start() -> Option<SmtpSink> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let missing = |why: &str| {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{why} (CI=true: the test script must provide it)");
+            }
+            println!("SKIPPED: {why}");
+        };
+        let Ok(mut child) = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+        else {
+            missing("python3 not found (the SMTP sink is aiosmtpd)");
+            return None;
+        };
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let keep = lines.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                keep.lock().push(line);
+            }
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if tokio::time::Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+                missing("aiosmtpd did not start (pip install -r tests/python-requirements.txt)");
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Some(SmtpSink {
+            _child: child,
+            port,
+            lines,
+        })
+    }
+
+    fn text(&self) -> String {
+        self.lines.lock().join("\n")
+    }
+}
+
+#[tokio::test]
+async fn a_javascript_task_computes_a_variable_that_an_email_carries_to_an_smtp_sink() {
+    if peers_missing() {
+        return;
+    }
+    let Some(sink) = SmtpSink::start().await else {
+        return;
+    };
+    let device = unique("sy_mail_");
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::start(dir.path()).await;
+    api.tasmota("tas", "%prefix%/%topic%/").await;
+    api.post(
+        "/api/handler",
+        json!({"id": "mail", "type": "email", "enabled": true,
+               "spec": {"host": "127.0.0.1", "port": sink.port, "security": "none",
+                        "fromEmail": "switchyard@example.org",
+                        "toEmails": "owner@example.org", "timeout": "10s"}}),
+    )
+    .await;
+    let temp = format!("tas.{device}.AM2301.Temperature");
+    // The script decides (above 25) and computes `level`, which only the script knows; the
+    // email's subject and body are templates over it and over the field.
+    let mut task = hot_task(
+        "hot-mail",
+        &temp,
+        &["mail"],
+        json!({"alert": {"type": "email",
+                         "subject": "Hall is {{ level }}",
+                         "body": "{{ temp.current.value }} degrees at {{ temp.nodeId }}: {{ level }} ({{ delta }} over)."}}),
+    );
+    task["evaluationType"] = json!("javascript");
+    task["evaluationConfig"] = json!({"javascript":
+        "const v = temp.current.value; \
+         ({isTriggered: v > 25, level: v > 30 ? 'hot' : 'warm', delta: Math.round((v - 25) * 10) / 10})"});
+    api.post("/api/task", task).await;
+
+    // Below the threshold: evaluated by the script, nothing sent.
+    let below = until(&api, "task", "hot-mail", &device, 21.5, |t| {
+        t["state"]["lastEvaluation"].is_string()
+    })
+    .await;
+    assert_eq!(below["state"]["executedCount"], 0, "{below}");
+    assert!(
+        !sink.text().contains("Subject:"),
+        "mail sent below the threshold:\n{}",
+        sink.text()
+    );
+
+    publish(&format!("tele/{device}/SENSOR"), &sensor(31.5)).await;
+    let body = format!("31.5 degrees at {device}: hot (6.5 over).");
+    eventually("the email at the SMTP sink", || {
+        let got = sink.text().contains(&body).then_some(());
+        async move { got }
+    })
+    .await;
+    let text = sink.text();
+    assert!(text.contains("Subject: Hall is hot"), "{text}");
+    assert!(text.contains("owner@example.org"), "{text}");
+    let handler = api
+        .wait_resource("handler", "mail", |h| h["state"]["status"] == "ok")
+        .await;
+    assert!(handler["state"]["since"].is_string(), "{handler}");
+    let task = api
+        .wait_resource("task", "hot-mail", |t| {
+            t["state"]["lastTriggered"].is_string()
+        })
+        .await;
+    assert_eq!(task["state"]["executedCount"], 1, "{task}");
     api.server.terminate().await;
 }
