@@ -1,21 +1,31 @@
 //! A node's entities and what they mean to Switchyard: each entity is a source (its object id),
-//! its value a field. Pure: decoded protobuf in, messages out; messages in, command frames out.
-//!
-//! - sensor → field `value`, `gauge_float`, with the entity's unit (read only);
-//! - binary_sensor → field `state`, `binary` (read only);
-//! - switch → field `state`, `binary`; a set sends `SwitchCommandRequest`;
-//! - light → fields `state` (`binary`) and `brightness` (`gauge_float`, percent); a set sends
-//!   `LightCommandRequest`.
+//! its state one or more fields ([`super::state`]), a set of a writable field a command
+//! ([`super::command`]). Pure: decoded protobuf in, messages out; messages in, command frames out.
+//! The field of every kind is listed in `docs/providers/esphome.md`.
 
 use super::error::EsphomeError;
 use super::frame::Frame;
-use super::messages::{self as pb, id};
+use super::messages::{self as pb, color_mode, id};
 use std::collections::HashMap;
 use switchyard_core::{Message, MessageType, Payload};
 
 pub const FIELD_VALUE: &str = "value";
 pub const FIELD_STATE: &str = "state";
 pub const FIELD_BRIGHTNESS: &str = "brightness";
+pub const FIELD_RGB: &str = "rgb";
+pub const FIELD_COLOR_TEMPERATURE: &str = "color_temperature";
+pub const FIELD_SPEED: &str = "speed";
+pub const FIELD_OSCILLATING: &str = "oscillating";
+pub const FIELD_DIRECTION: &str = "direction";
+pub const FIELD_POSITION: &str = "position";
+pub const FIELD_TILT: &str = "tilt";
+pub const FIELD_OPERATION: &str = "operation";
+pub const FIELD_MODE: &str = "mode";
+pub const FIELD_TARGET_TEMPERATURE: &str = "target_temperature";
+pub const FIELD_CURRENT_TEMPERATURE: &str = "current_temperature";
+pub const FIELD_ACTION: &str = "action";
+pub const FIELD_OPTION: &str = "option";
+pub const FIELD_PRESS: &str = "press";
 /// Node payload carrying the node's state (`up`, `down`), as Tasmota's LWT does.
 pub const NODE_STATE: &str = "state";
 
@@ -23,8 +33,62 @@ pub const NODE_STATE: &str = "state";
 pub enum Kind {
     Sensor,
     BinarySensor,
+    TextSensor,
     Switch,
     Light,
+    Fan,
+    Cover,
+    Climate,
+    Number,
+    Select,
+    Button,
+    Lock,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sensor => "sensor",
+            Kind::BinarySensor => "binary_sensor",
+            Kind::TextSensor => "text_sensor",
+            Kind::Switch => "switch",
+            Kind::Light => "light",
+            Kind::Fan => "fan",
+            Kind::Cover => "cover",
+            Kind::Climate => "climate",
+            Kind::Number => "number",
+            Kind::Select => "select",
+            Kind::Button => "button",
+            Kind::Lock => "lock",
+        }
+    }
+}
+
+/// What an entity said it supports when it was listed (the kinds read what concerns them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Caps {
+    /// The field unit: a sensor's or number's unit, a climate's temperature unit.
+    pub unit: String,
+    pub brightness: bool,
+    pub rgb: bool,
+    pub color_temperature: bool,
+    /// A light's colour temperature range, a number's or climate's value range (both 0: none).
+    pub min: f32,
+    pub max: f32,
+    pub oscillation: bool,
+    pub direction: bool,
+    /// A fan's speed levels (0: no speed).
+    pub speed_count: i32,
+    pub position: bool,
+    pub tilt: bool,
+    pub current_temperature: bool,
+    pub action: bool,
+    /// A climate's `ClimateMode`s.
+    pub modes: Vec<i32>,
+    /// A select's options.
+    pub options: Vec<String>,
+    /// A lock that opens the door too.
+    pub open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +97,7 @@ pub struct Entity {
     pub key: u32,
     pub object_id: String,
     pub name: String,
-    pub unit: String,
+    pub caps: Caps,
 }
 
 /// The entities a node listed, by key and by object id.
@@ -58,7 +122,7 @@ pub enum Inbound {
     Ignored,
 }
 
-fn decode<M: prost::Message + Default>(frame: &Frame) -> Result<M, EsphomeError> {
+pub(super) fn decode<M: prost::Message + Default>(frame: &Frame) -> Result<M, EsphomeError> {
     M::decode(frame.payload.as_slice()).map_err(|e| EsphomeError::Protobuf {
         message_type: frame.message_type,
         reason: e.to_string(),
@@ -99,6 +163,147 @@ pub fn device_info(node: &str, info: &pb::DeviceInfoResponse) -> Message {
     node_message(node, payloads)
 }
 
+fn entity(kind: Kind, key: u32, object_id: String, name: String, caps: Caps) -> Entity {
+    Entity {
+        kind,
+        key,
+        object_id,
+        name,
+        caps,
+    }
+}
+
+/// A `ListEntities…Response` into the entity it lists; `None` for other message types.
+fn listed(frame: &Frame) -> Result<Option<Entity>, EsphomeError> {
+    let head = |kind: Kind, e: pb::ListEntitiesResponse| {
+        entity(kind, e.key, e.object_id, e.name, Caps::default())
+    };
+    let e = match frame.message_type {
+        id::LIST_ENTITIES_SENSOR_RESPONSE => {
+            let e: pb::ListEntitiesSensorResponse = decode(frame)?;
+            let caps = Caps {
+                unit: e.unit_of_measurement,
+                ..Caps::default()
+            };
+            entity(Kind::Sensor, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_BINARY_SENSOR_RESPONSE => head(Kind::BinarySensor, decode(frame)?),
+        id::LIST_ENTITIES_TEXT_SENSOR_RESPONSE => head(Kind::TextSensor, decode(frame)?),
+        id::LIST_ENTITIES_SWITCH_RESPONSE => head(Kind::Switch, decode(frame)?),
+        id::LIST_ENTITIES_BUTTON_RESPONSE => head(Kind::Button, decode(frame)?),
+        id::LIST_ENTITIES_LIGHT_RESPONSE => {
+            let e: pb::ListEntitiesLightResponse = decode(frame)?;
+            let any = |bit: i32| e.supported_color_modes.iter().any(|m| m & bit != 0);
+            let modern = !e.supported_color_modes.is_empty();
+            let legacy = e.legacy_supports_brightness
+                || e.legacy_supports_rgb
+                || e.legacy_supports_color_temperature;
+            let caps = Caps {
+                // A light that says nothing of its modes is taken as dimmable, as before.
+                brightness: if modern {
+                    any(color_mode::BRIGHTNESS)
+                } else {
+                    e.legacy_supports_brightness || !legacy
+                },
+                rgb: any(color_mode::RGB) || (!modern && e.legacy_supports_rgb),
+                color_temperature: any(color_mode::COLOR_TEMPERATURE)
+                    || (!modern && e.legacy_supports_color_temperature),
+                min: e.min_mireds,
+                max: e.max_mireds,
+                ..Caps::default()
+            };
+            entity(Kind::Light, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_FAN_RESPONSE => {
+            let e: pb::ListEntitiesFanResponse = decode(frame)?;
+            let caps = Caps {
+                oscillation: e.supports_oscillation,
+                direction: e.supports_direction,
+                speed_count: if e.supports_speed {
+                    e.supported_speed_count.max(0)
+                } else {
+                    0
+                },
+                ..Caps::default()
+            };
+            entity(Kind::Fan, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_COVER_RESPONSE => {
+            let e: pb::ListEntitiesCoverResponse = decode(frame)?;
+            let caps = Caps {
+                position: e.supports_position,
+                tilt: e.supports_tilt,
+                ..Caps::default()
+            };
+            entity(Kind::Cover, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_CLIMATE_RESPONSE => {
+            let e: pb::ListEntitiesClimateResponse = decode(frame)?;
+            let caps = Caps {
+                unit: usize::try_from(e.temperature_unit)
+                    .ok()
+                    .and_then(|u| pb::TEMPERATURE_UNITS.get(u))
+                    .copied()
+                    .unwrap_or("°C")
+                    .to_string(),
+                current_temperature: e.supports_current_temperature,
+                action: e.supports_action,
+                modes: e.supported_modes,
+                min: e.visual_min_temperature,
+                max: e.visual_max_temperature,
+                ..Caps::default()
+            };
+            entity(Kind::Climate, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_NUMBER_RESPONSE => {
+            let e: pb::ListEntitiesNumberResponse = decode(frame)?;
+            let caps = Caps {
+                unit: e.unit_of_measurement,
+                min: e.min_value,
+                max: e.max_value,
+                ..Caps::default()
+            };
+            entity(Kind::Number, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_SELECT_RESPONSE => {
+            let e: pb::ListEntitiesSelectResponse = decode(frame)?;
+            let caps = Caps {
+                options: e.options,
+                ..Caps::default()
+            };
+            entity(Kind::Select, e.key, e.object_id, e.name, caps)
+        }
+        id::LIST_ENTITIES_LOCK_RESPONSE => {
+            let e: pb::ListEntitiesLockResponse = decode(frame)?;
+            let caps = Caps {
+                open: e.supports_open,
+                ..Caps::default()
+            };
+            entity(Kind::Lock, e.key, e.object_id, e.name, caps)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(e))
+}
+
+/// The entity kind whose state a message type carries.
+fn state_kind(message_type: u32) -> Option<Kind> {
+    Some(match message_type {
+        id::SENSOR_STATE_RESPONSE => Kind::Sensor,
+        id::BINARY_SENSOR_STATE_RESPONSE => Kind::BinarySensor,
+        id::TEXT_SENSOR_STATE_RESPONSE => Kind::TextSensor,
+        id::SWITCH_STATE_RESPONSE => Kind::Switch,
+        id::LIGHT_STATE_RESPONSE => Kind::Light,
+        id::FAN_STATE_RESPONSE => Kind::Fan,
+        id::COVER_STATE_RESPONSE => Kind::Cover,
+        id::CLIMATE_STATE_RESPONSE => Kind::Climate,
+        id::NUMBER_STATE_RESPONSE => Kind::Number,
+        id::SELECT_STATE_RESPONSE => Kind::Select,
+        id::LOCK_STATE_RESPONSE => Kind::Lock,
+        _ => return None,
+    })
+}
+
 impl Entities {
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
@@ -111,16 +316,19 @@ impl Entities {
     }
 
     fn add(&mut self, entity: Entity) -> Result<Message, EsphomeError> {
-        if entity.object_id.is_empty() {
+        if entity.object_id.is_empty() || entity.object_id.contains('.') {
             return Err(EsphomeError::Entity(format!(
-                "entity with key {} has no object id",
-                entity.key
+                "{} entity with key {} has no usable object id ({:?}: empty or with a `.`)",
+                entity.kind.name(),
+                entity.key,
+                entity.object_id
             )));
         }
         let mut m = Message::new(MessageType::Presentation, "", "", entity.object_id.clone());
         if !entity.name.is_empty() {
             m.payloads.push(Payload::new("name", entity.name.clone()));
         }
+        m.payloads.push(Payload::new("kind", entity.kind.name()));
         self.by_object_id
             .insert(entity.object_id.clone(), entity.key);
         self.by_key.insert(entity.key, entity);
@@ -129,14 +337,7 @@ impl Entities {
 
     /// One frame from the device into what the client does with it.
     pub fn receive(&mut self, node: &str, frame: &Frame) -> Result<Inbound, EsphomeError> {
-        let listed = |kind: Kind, e: pb::ListEntitiesResponse| Entity {
-            kind,
-            key: e.key,
-            object_id: e.object_id,
-            name: e.name,
-            unit: String::new(),
-        };
-        let entity = match frame.message_type {
+        match frame.message_type {
             id::PING_REQUEST => {
                 return Ok(Inbound::Reply(Frame {
                     message_type: id::PING_RESPONSE,
@@ -149,151 +350,50 @@ impl Entities {
                 let info: pb::DeviceInfoResponse = decode(frame)?;
                 return Ok(Inbound::Messages(vec![device_info(node, &info)]));
             }
-            id::LIST_ENTITIES_SENSOR_RESPONSE => {
-                let e: pb::ListEntitiesSensorResponse = decode(frame)?;
-                Entity {
-                    kind: Kind::Sensor,
-                    key: e.key,
-                    object_id: e.object_id,
-                    name: e.name,
-                    unit: e.unit_of_measurement,
-                }
+            _ => {}
+        }
+        if let Some(kind) = state_kind(frame.message_type) {
+            let key = decode::<pb::KeyOnly>(frame)?.key;
+            let e = self.by_key.get(&key).ok_or_else(|| {
+                EsphomeError::Entity(format!("state for unknown entity key {key}"))
+            })?;
+            if e.kind != kind {
+                return Err(EsphomeError::Entity(format!(
+                    "{} state for entity {:?}, a {}",
+                    kind.name(),
+                    e.object_id,
+                    e.kind.name()
+                )));
             }
-            id::LIST_ENTITIES_BINARY_SENSOR_RESPONSE => listed(Kind::BinarySensor, decode(frame)?),
-            id::LIST_ENTITIES_SWITCH_RESPONSE => listed(Kind::Switch, decode(frame)?),
-            id::LIST_ENTITIES_LIGHT_RESPONSE => listed(Kind::Light, decode(frame)?),
-            id::SENSOR_STATE_RESPONSE => {
-                let s: pb::SensorStateResponse = decode(frame)?;
-                let e = self.known(s.key)?;
-                if s.missing_state || !s.state.is_finite() {
-                    return Ok(Inbound::Ignored);
-                }
-                let mut p =
-                    Payload::new(FIELD_VALUE, s.state.to_string()).with_metric_type("gauge_float");
-                if !e.unit.is_empty() {
-                    p = p.with_unit(e.unit.clone());
-                }
-                return Ok(Inbound::Messages(vec![set(node, &e.object_id, vec![p])]));
-            }
-            id::BINARY_SENSOR_STATE_RESPONSE | id::SWITCH_STATE_RESPONSE => {
-                let s: pb::BoolStateResponse = decode(frame)?;
-                let e = self.known(s.key)?;
-                if s.missing_state {
-                    return Ok(Inbound::Ignored);
-                }
-                return Ok(Inbound::Messages(vec![set(
-                    node,
-                    &e.object_id,
-                    vec![binary(FIELD_STATE, s.state)],
-                )]));
-            }
-            id::LIGHT_STATE_RESPONSE => {
-                let s: pb::LightStateResponse = decode(frame)?;
-                let e = self.known(s.key)?;
-                let mut payloads = vec![binary(FIELD_STATE, s.state)];
-                if s.brightness.is_finite() {
-                    payloads.push(
-                        Payload::new(
-                            FIELD_BRIGHTNESS,
-                            format!("{}", (s.brightness.clamp(0.0, 1.0) * 100.0).round()),
-                        )
-                        .with_metric_type("gauge_float")
-                        .with_unit("%"),
-                    );
-                }
-                return Ok(Inbound::Messages(vec![set(node, &e.object_id, payloads)]));
-            }
-            _ => return Ok(Inbound::Ignored),
+            return Ok(match super::state::payloads(e, frame)? {
+                Some(p) if !p.is_empty() => Inbound::Messages(vec![set(node, &e.object_id, p)]),
+                _ => Inbound::Ignored,
+            });
+        }
+        let Some(entity) = listed(frame)? else {
+            return Ok(Inbound::Ignored);
         };
         let mut presentation = self.add(entity)?;
         presentation.node_id = node.to_string();
         Ok(Inbound::Messages(vec![presentation]))
     }
 
-    fn known(&self, key: u32) -> Result<&Entity, EsphomeError> {
-        self.by_key
-            .get(&key)
-            .ok_or_else(|| EsphomeError::Entity(format!("state for unknown entity key {key}")))
-    }
-
     /// The command frames for a set from Switchyard.
     pub fn commands(&self, msg: &Message) -> Result<Vec<Frame>, EsphomeError> {
-        let unsupported = |what: String| EsphomeError::Unsupported(what);
         if msg.message_type != MessageType::Set {
-            return Err(unsupported(format!("a {}", msg.message_type.as_str())));
+            return Err(EsphomeError::Unsupported(format!(
+                "a {}",
+                msg.message_type.as_str()
+            )));
         }
         let Some(entity) = self.by_object_id(&msg.source_id) else {
-            return Err(unsupported(format!(
+            return Err(EsphomeError::Unsupported(format!(
                 "source {:?} (not an entity of node {:?})",
                 msg.source_id, msg.node_id
             )));
         };
-        let mut out = Vec::new();
-        match entity.kind {
-            Kind::Switch => {
-                for p in &msg.payloads {
-                    if p.key != FIELD_STATE {
-                        return Err(unsupported(format!("switch field {:?}", p.key)));
-                    }
-                    let state = parse_bool(&p.value)?;
-                    out.push(frame(
-                        id::SWITCH_COMMAND_REQUEST,
-                        &pb::SwitchCommandRequest {
-                            key: entity.key,
-                            state,
-                        },
-                    ));
-                }
-            }
-            Kind::Light => {
-                let mut cmd = pb::LightCommandRequest {
-                    key: entity.key,
-                    ..Default::default()
-                };
-                for p in &msg.payloads {
-                    match p.key.as_str() {
-                        FIELD_STATE => {
-                            cmd.has_state = true;
-                            cmd.state = parse_bool(&p.value)?;
-                        }
-                        FIELD_BRIGHTNESS => {
-                            let v: f32 = p.value.trim().parse().map_err(|_| {
-                                EsphomeError::Value(format!(
-                                    "brightness {:?} is not a number (0–100)",
-                                    p.value
-                                ))
-                            })?;
-                            if !(0.0..=100.0).contains(&v) {
-                                return Err(EsphomeError::Value(format!(
-                                    "brightness {v} is outside 0–100"
-                                )));
-                            }
-                            cmd.has_brightness = true;
-                            cmd.brightness = v / 100.0;
-                        }
-                        other => return Err(unsupported(format!("light field {other:?}"))),
-                    }
-                }
-                out.push(frame(id::LIGHT_COMMAND_REQUEST, &cmd));
-            }
-            Kind::Sensor | Kind::BinarySensor => {
-                return Err(unsupported(format!(
-                    "a set of read-only entity {:?}",
-                    entity.object_id
-                )));
-            }
-        }
-        Ok(out)
+        super::command::frames(entity, &msg.payloads)
     }
-}
-
-fn binary(key: &str, state: bool) -> Payload {
-    Payload::new(key, if state { "1" } else { "0" }).with_metric_type("binary")
-}
-
-fn parse_bool(value: &str) -> Result<bool, EsphomeError> {
-    switchyard_core::value::parse_bool(value.trim())
-        .ok_or_else(|| EsphomeError::Value(format!("{value:?} is not on/off (true/false, 1/0)")))
 }
 
 /// A frame carrying `msg`.
@@ -305,179 +405,5 @@ pub fn frame(message_type: u32, msg: &impl prost::Message) -> Frame {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use prost::Message as _;
-
-    fn listed(entities: &mut Entities, t: u32, msg: &impl prost::Message) -> Message {
-        match entities.receive("n1", &frame(t, msg)).unwrap() {
-            Inbound::Messages(mut m) => m.remove(0),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn sample() -> Entities {
-        let mut e = Entities::default();
-        let head = |object_id: &str, key| pb::ListEntitiesResponse {
-            object_id: object_id.into(),
-            key,
-            name: object_id.to_uppercase(),
-            unique_id: String::new(),
-        };
-        let p = listed(
-            &mut e,
-            id::LIST_ENTITIES_SENSOR_RESPONSE,
-            &pb::ListEntitiesSensorResponse {
-                object_id: "temp".into(),
-                key: 1,
-                name: "Temp".into(),
-                unit_of_measurement: "°C".into(),
-                ..Default::default()
-            },
-        );
-        assert_eq!(p.message_type, MessageType::Presentation);
-        assert_eq!((p.node_id.as_str(), p.source_id.as_str()), ("n1", "temp"));
-        listed(
-            &mut e,
-            id::LIST_ENTITIES_BINARY_SENSOR_RESPONSE,
-            &head("door", 2),
-        );
-        listed(&mut e, id::LIST_ENTITIES_SWITCH_RESPONSE, &head("relay", 3));
-        listed(&mut e, id::LIST_ENTITIES_LIGHT_RESPONSE, &head("lamp", 4));
-        e
-    }
-
-    #[test]
-    fn states_become_fields() {
-        let mut e = sample();
-        let got = |e: &mut Entities, t, m: &dyn Fn() -> Frame| match e.receive("n1", &m()).unwrap()
-        {
-            Inbound::Messages(m) => m,
-            other => panic!("{t}: {other:?}"),
-        };
-        let m = got(&mut e, "sensor", &|| {
-            frame(
-                id::SENSOR_STATE_RESPONSE,
-                &pb::SensorStateResponse {
-                    key: 1,
-                    state: 21.5,
-                    missing_state: false,
-                },
-            )
-        });
-        assert_eq!(m[0].source_id, "temp");
-        assert_eq!(
-            m[0].payloads[0],
-            Payload::new("value", "21.5")
-                .with_metric_type("gauge_float")
-                .with_unit("°C")
-        );
-        let m = got(&mut e, "light", &|| {
-            frame(
-                id::LIGHT_STATE_RESPONSE,
-                &pb::LightStateResponse {
-                    key: 4,
-                    state: true,
-                    brightness: 0.5,
-                },
-            )
-        });
-        assert_eq!(
-            m[0].payloads[0],
-            Payload::new("state", "1").with_metric_type("binary")
-        );
-        assert_eq!(m[0].payloads[1].value, "50");
-        let m = got(&mut e, "switch", &|| {
-            frame(
-                id::SWITCH_STATE_RESPONSE,
-                &pb::BoolStateResponse {
-                    key: 3,
-                    state: false,
-                    missing_state: false,
-                },
-            )
-        });
-        assert_eq!(
-            (m[0].source_id.as_str(), m[0].payloads[0].value.as_str()),
-            ("relay", "0")
-        );
-        // Unknown keys and garbage are rejected with a reason.
-        let err = e
-            .receive(
-                "n1",
-                &frame(
-                    id::SWITCH_STATE_RESPONSE,
-                    &pb::BoolStateResponse {
-                        key: 99,
-                        state: true,
-                        missing_state: false,
-                    },
-                ),
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains("unknown entity key 99"), "{err}");
-        let err = e
-            .receive(
-                "n1",
-                &Frame {
-                    message_type: id::SENSOR_STATE_RESPONSE,
-                    payload: vec![0xff, 0xff],
-                },
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains("type 25"), "{err}");
-        assert_eq!(
-            e.receive(
-                "n1",
-                &Frame {
-                    message_type: id::PING_REQUEST,
-                    payload: vec![]
-                }
-            )
-            .unwrap(),
-            Inbound::Reply(Frame {
-                message_type: id::PING_RESPONSE,
-                payload: vec![]
-            })
-        );
-    }
-
-    #[test]
-    fn sets_become_commands() {
-        let e = sample();
-        let mut m = Message::new(MessageType::Set, "gw", "n1", "relay");
-        m.payloads.push(Payload::new("state", "on"));
-        assert_eq!(
-            e.commands(&m).unwrap(),
-            vec![frame(
-                id::SWITCH_COMMAND_REQUEST,
-                &pb::SwitchCommandRequest {
-                    key: 3,
-                    state: true
-                }
-            )]
-        );
-        m.source_id = "lamp".into();
-        m.payloads.push(Payload::new("brightness", "40"));
-        let f = e.commands(&m).unwrap();
-        let cmd = pb::LightCommandRequest::decode(f[0].payload.as_slice()).unwrap();
-        assert!(cmd.has_state && cmd.state && cmd.has_brightness);
-        assert!((cmd.brightness - 0.4).abs() < 1e-6);
-        m.payloads[1].value = "400".into();
-        assert!(e.commands(&m).unwrap_err().to_string().contains("outside"));
-        m.source_id = "temp".into();
-        assert!(
-            e.commands(&m)
-                .unwrap_err()
-                .to_string()
-                .contains("read-only")
-        );
-        m.source_id = "nope".into();
-        assert!(
-            e.commands(&m)
-                .unwrap_err()
-                .to_string()
-                .contains("not an entity")
-        );
-    }
-}
+#[path = "entity_tests.rs"]
+mod tests;

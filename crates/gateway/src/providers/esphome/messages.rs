@@ -29,7 +29,31 @@ pub mod id {
     pub const SWITCH_STATE_RESPONSE: u32 = 26;
     pub const LIGHT_COMMAND_REQUEST: u32 = 32;
     pub const SWITCH_COMMAND_REQUEST: u32 = 33;
+    pub const LIST_ENTITIES_COVER_RESPONSE: u32 = 13;
+    pub const LIST_ENTITIES_FAN_RESPONSE: u32 = 14;
+    pub const LIST_ENTITIES_TEXT_SENSOR_RESPONSE: u32 = 18;
+    pub const COVER_STATE_RESPONSE: u32 = 22;
+    pub const FAN_STATE_RESPONSE: u32 = 23;
+    pub const TEXT_SENSOR_STATE_RESPONSE: u32 = 27;
+    pub const COVER_COMMAND_REQUEST: u32 = 30;
+    pub const FAN_COMMAND_REQUEST: u32 = 31;
+    pub const LIST_ENTITIES_CLIMATE_RESPONSE: u32 = 46;
+    pub const CLIMATE_STATE_RESPONSE: u32 = 47;
+    pub const CLIMATE_COMMAND_REQUEST: u32 = 48;
+    pub const LIST_ENTITIES_NUMBER_RESPONSE: u32 = 49;
+    pub const NUMBER_STATE_RESPONSE: u32 = 50;
+    pub const NUMBER_COMMAND_REQUEST: u32 = 51;
+    pub const LIST_ENTITIES_SELECT_RESPONSE: u32 = 52;
+    pub const SELECT_STATE_RESPONSE: u32 = 53;
+    pub const SELECT_COMMAND_REQUEST: u32 = 54;
+    pub const LIST_ENTITIES_LOCK_RESPONSE: u32 = 58;
+    pub const LOCK_STATE_RESPONSE: u32 = 59;
+    pub const LOCK_COMMAND_REQUEST: u32 = 60;
+    pub const LIST_ENTITIES_BUTTON_RESPONSE: u32 = 61;
+    pub const BUTTON_COMMAND_REQUEST: u32 = 62;
 }
+
+pub use super::kind_messages::*;
 
 /// The native API version this client speaks.
 pub const API_VERSION: (u32, u32) = (1, 10);
@@ -155,6 +179,18 @@ pub struct LightStateResponse {
     /// 0.0 ..= 1.0.
     #[prost(float, tag = "3")]
     pub brightness: f32,
+    /// 0.0 ..= 1.0 each, the colour (ESPHome scales the largest to 1.0).
+    #[prost(float, tag = "4")]
+    pub red: f32,
+    #[prost(float, tag = "5")]
+    pub green: f32,
+    #[prost(float, tag = "6")]
+    pub blue: f32,
+    /// Mireds.
+    #[prost(float, tag = "8")]
+    pub color_temperature: f32,
+    #[prost(int32, tag = "11")]
+    pub color_mode: i32,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -178,6 +214,20 @@ pub struct LightCommandRequest {
     /// 0.0 ..= 1.0.
     #[prost(float, tag = "5")]
     pub brightness: f32,
+    #[prost(bool, tag = "6")]
+    pub has_rgb: bool,
+    /// 0.0 ..= 1.0 each.
+    #[prost(float, tag = "7")]
+    pub red: f32,
+    #[prost(float, tag = "8")]
+    pub green: f32,
+    #[prost(float, tag = "9")]
+    pub blue: f32,
+    #[prost(bool, tag = "12")]
+    pub has_color_temperature: bool,
+    /// Mireds.
+    #[prost(float, tag = "13")]
+    pub color_temperature: f32,
 }
 
 #[cfg(test)]

@@ -4,14 +4,17 @@
 //! The protocol half is pure ([`frame`], [`noise`], [`messages`], [`entity`]): bytes into frames, frames
 //! into messages, and back. Each entity is a source (its object id) of the node.
 
+mod command;
 mod config;
 pub mod entity;
 pub mod error;
 pub mod frame;
+mod kind_messages;
 pub mod messages;
 mod node;
 pub mod noise;
 mod provider;
+mod state;
 
 pub use config::{EsphomeConfig, EsphomeNodeConfig};
 pub use error::EsphomeError;

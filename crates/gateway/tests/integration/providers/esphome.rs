@@ -1,459 +1,23 @@
-//! ESPHome's native API against a simulated device on loopback. The device is written here from
-//! the protocol description (its own frame code and prost messages with api.proto's field
-//! numbers, not the provider's codec): hello, connect with a password, device info, entity list
-//! (sensor, binary_sensor, switch, light), states, commands that change its state and are
-//! answered with the new state, pings both ways, and bad frames mixed in.
+//! ESPHome's native API against a simulated device on loopback ([`device`], written from the
+//! protocol description, not the provider's codec): hello, connect with a password, device info,
+//! an entity of every kind (sensor, binary_sensor, text_sensor, switch, light with and without
+//! colour, fan, cover, climate, number, select, button, lock), their states as fields, a set of
+//! every writable kind checked where it lands (the device records the command it decoded and
+//! answers with its new state), pings both ways, bad frames mixed in, a dropped connection; in
+//! plaintext and over Noise.
+
+#[path = "esphome_device.rs"]
+mod device;
 
 use super::harness::{Harness, WAIT, gateway, unique};
+use device::{Device, NOISE_KEY, PASSWORD, Seen, serve};
 use prost::Message as _;
 use serde_json::json;
 use std::time::Duration;
 use switchyard_core::model::Status;
 use switchyard_core::{Message, MessageType, Payload};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Str1 {
-    #[prost(string, tag = "1")]
-    s: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct HelloResponse {
-    #[prost(uint32, tag = "1")]
-    major: u32,
-    #[prost(uint32, tag = "2")]
-    minor: u32,
-    #[prost(string, tag = "3")]
-    server_info: String,
-    #[prost(string, tag = "4")]
-    name: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Bool1 {
-    #[prost(bool, tag = "1")]
-    b: bool,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct DeviceInfo {
-    #[prost(bool, tag = "1")]
-    uses_password: bool,
-    #[prost(string, tag = "2")]
-    name: String,
-    #[prost(string, tag = "3")]
-    mac_address: String,
-    #[prost(string, tag = "4")]
-    esphome_version: String,
-    #[prost(string, tag = "13")]
-    friendly_name: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct ListEntity {
-    #[prost(string, tag = "1")]
-    object_id: String,
-    #[prost(fixed32, tag = "2")]
-    key: u32,
-    #[prost(string, tag = "3")]
-    name: String,
-    #[prost(string, tag = "4")]
-    unique_id: String,
-    #[prost(string, tag = "6")]
-    unit: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct KeyState {
-    #[prost(fixed32, tag = "1")]
-    key: u32,
-    #[prost(bool, tag = "2")]
-    state: bool,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct SensorState {
-    #[prost(fixed32, tag = "1")]
-    key: u32,
-    #[prost(float, tag = "2")]
-    state: f32,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct LightState {
-    #[prost(fixed32, tag = "1")]
-    key: u32,
-    #[prost(bool, tag = "2")]
-    state: bool,
-    #[prost(float, tag = "3")]
-    brightness: f32,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct LightCommand {
-    #[prost(fixed32, tag = "1")]
-    key: u32,
-    #[prost(bool, tag = "2")]
-    has_state: bool,
-    #[prost(bool, tag = "3")]
-    state: bool,
-    #[prost(bool, tag = "4")]
-    has_brightness: bool,
-    #[prost(float, tag = "5")]
-    brightness: f32,
-}
-
-const PASSWORD: &str = "s3cret";
-
-/// What the device saw, for the test to check.
-#[derive(Debug, PartialEq)]
-enum Seen {
-    Switch(bool),
-    Light(bool, f32),
-    PingAnswered,
-}
-
-enum Out {
-    Msg(u32, Vec<u8>),
-    Raw(Vec<u8>),
-}
-
-fn msg(t: u32, payload: &[u8]) -> Out {
-    Out::Msg(t, payload.to_vec())
-}
-
-const NOISE_KEY: &str = "px7tsbK3C7bpXHr2OevEV2ZMg/FrNBw2+O2pNPbedtA=";
-
-/// The device's end of a connection: plaintext, or Noise as the device's responder (snow), with
-/// the framing written here.
-struct Link {
-    s: TcpStream,
-    noise: Option<(snow::StatelessTransportState, u64, u64)>,
-}
-
-async fn read_noise_frame(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    assert_eq!(s.read_u8().await?, 1, "the client sent a non-noise frame");
-    let len = s.read_u16().await?;
-    let mut payload = vec![0; len as usize];
-    s.read_exact(&mut payload).await?;
-    Ok(payload)
-}
-
-fn noise_frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![1u8];
-    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
-impl Link {
-    async fn accept(mut s: TcpStream, key: Option<&str>) -> std::io::Result<Option<Link>> {
-        use base64::Engine as _;
-        let Some(key) = key else {
-            return Ok(Some(Link { s, noise: None }));
-        };
-        let psk: [u8; 32] = base64::engine::general_purpose::STANDARD
-            .decode(key)
-            .unwrap()
-            .try_into()
-            .unwrap();
-        let mut hs = snow::Builder::new("Noise_NNpsk0_25519_ChaChaPoly_SHA256".parse().unwrap())
-            .prologue(b"NoiseAPIInit\x00\x00")
-            .unwrap()
-            .psk(0, &psk)
-            .unwrap()
-            .build_responder()
-            .unwrap();
-        assert!(read_noise_frame(&mut s).await?.is_empty(), "client hello");
-        let first = read_noise_frame(&mut s).await?;
-        assert_eq!(first[0], 0);
-        let mut hello = vec![1u8];
-        hello.extend_from_slice(b"kitchen\0AA:BB:CC:DD:EE:FF\0");
-        s.write_all(&noise_frame(&hello)).await?;
-        let mut buf = [0u8; 256];
-        if hs.read_message(&first[1..], &mut buf).is_err() {
-            s.write_all(&noise_frame(b"\x01Handshake MAC failure"))
-                .await?;
-            return Ok(None);
-        }
-        let n = hs.write_message(&[], &mut buf[1..]).unwrap();
-        s.write_all(&noise_frame(&buf[..n + 1])).await?;
-        let state = hs.into_stateless_transport_mode().unwrap();
-        Ok(Some(Link {
-            s,
-            noise: Some((state, 0, 0)),
-        }))
-    }
-
-    async fn read(&mut self) -> std::io::Result<(u32, Vec<u8>)> {
-        let Some((state, rx, _)) = self.noise.as_mut() else {
-            return read_frame(&mut self.s).await;
-        };
-        let c = read_noise_frame(&mut self.s).await?;
-        let mut plain = vec![0u8; c.len()];
-        let n = state.read_message(*rx, &c, &mut plain).expect("decrypt");
-        *rx += 1;
-        let t = u16::from_be_bytes([plain[0], plain[1]]) as u32;
-        let len = u16::from_be_bytes([plain[2], plain[3]]) as usize;
-        assert_eq!(len + 4, n);
-        Ok((t, plain[4..n].to_vec()))
-    }
-
-    async fn write(&mut self, out: &[Out]) -> std::io::Result<()> {
-        let mut bytes = Vec::new();
-        for o in out {
-            match (o, self.noise.as_mut()) {
-                (Out::Raw(b), _) => bytes.extend_from_slice(b),
-                (Out::Msg(t, p), None) => bytes.extend(frame(*t, p)),
-                (Out::Msg(t, p), Some((state, _, tx))) => {
-                    let mut plain = (*t as u16).to_be_bytes().to_vec();
-                    plain.extend_from_slice(&(p.len() as u16).to_be_bytes());
-                    plain.extend_from_slice(p);
-                    let mut c = vec![0u8; plain.len() + 16];
-                    let n = state.write_message(*tx, &plain, &mut c).unwrap();
-                    *tx += 1;
-                    bytes.extend(noise_frame(&c[..n]));
-                }
-            }
-        }
-        self.s.write_all(&bytes).await
-    }
-}
-
-fn frame(t: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8];
-    for mut v in [payload.len() as u32, t] {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-    out.extend_from_slice(payload);
-    out
-}
-
-async fn read_varint(s: &mut TcpStream) -> std::io::Result<u32> {
-    let mut v = 0u32;
-    for i in 0..5 {
-        let b = s.read_u8().await?;
-        v |= u32::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
-    Ok(v)
-}
-
-async fn read_frame(s: &mut TcpStream) -> std::io::Result<(u32, Vec<u8>)> {
-    assert_eq!(
-        s.read_u8().await?,
-        0,
-        "the client sent a non-plaintext frame"
-    );
-    let len = read_varint(s).await?;
-    let t = read_varint(s).await?;
-    let mut payload = vec![0; len as usize];
-    s.read_exact(&mut payload).await?;
-    Ok((t, payload))
-}
-
-struct Device {
-    relay: bool,
-    lamp: (bool, f32),
-}
-
-/// One connection. Returns when the client goes away, or after the first command when `drop_after_command`.
-async fn serve(
-    s: TcpStream,
-    key: Option<&str>,
-    dev: &mut Device,
-    seen: &mpsc::Sender<Seen>,
-    drop_after_command: bool,
-) -> std::io::Result<()> {
-    let Some(mut link) = Link::accept(s, key).await? else {
-        return Ok(()); // handshake refused
-    };
-    let entities = [
-        (
-            16,
-            ListEntity {
-                object_id: "temp".into(),
-                key: 11,
-                name: "Kitchen Temperature".into(),
-                unit: "°C".into(),
-                ..Default::default()
-            },
-        ),
-        (
-            12,
-            ListEntity {
-                object_id: "door".into(),
-                key: 12,
-                name: "Door".into(),
-                ..Default::default()
-            },
-        ),
-        (
-            17,
-            ListEntity {
-                object_id: "relay".into(),
-                key: 13,
-                name: "Relay".into(),
-                ..Default::default()
-            },
-        ),
-        (
-            15,
-            ListEntity {
-                object_id: "lamp".into(),
-                key: 14,
-                name: "Lamp".into(),
-                ..Default::default()
-            },
-        ),
-    ];
-    loop {
-        let (t, p) = link.read().await?;
-        let mut out = Vec::new();
-        match t {
-            1 => {
-                let hello = Str1::decode(p.as_slice()).unwrap_or_default();
-                assert!(!hello.s.is_empty(), "client_info");
-                out.push(msg(
-                    2,
-                    &HelloResponse {
-                        major: 1,
-                        minor: 10,
-                        server_info: "fake 2025.1".into(),
-                        name: "kitchen".into(),
-                    }
-                    .encode_to_vec(),
-                ));
-            }
-            3 => {
-                let pw = Str1::decode(p.as_slice()).unwrap_or_default().s;
-                out.push(msg(4, &Bool1 { b: pw != PASSWORD }.encode_to_vec()));
-            }
-            9 => out.push(msg(
-                10,
-                &DeviceInfo {
-                    uses_password: true,
-                    name: "kitchen".into(),
-                    mac_address: "AA:BB:CC:DD:EE:FF".into(),
-                    esphome_version: "2025.1.0".into(),
-                    friendly_name: "Kitchen Node".into(),
-                }
-                .encode_to_vec(),
-            )),
-            11 => {
-                for (t, e) in &entities {
-                    out.push(msg(*t, &e.encode_to_vec()));
-                }
-                out.push(msg(19, &[]));
-            }
-            20 => {
-                // Garbage first: a payload that is not protobuf, a state for an unknown key and a
-                // stray byte; the client must carry on.
-                out.push(msg(25, &[0xff, 0xff, 0xff]));
-                out.push(msg(
-                    26,
-                    &KeyState {
-                        key: 999,
-                        state: true,
-                    }
-                    .encode_to_vec(),
-                ));
-                out.push(Out::Raw(vec![0x42]));
-                out.push(msg(
-                    25,
-                    &SensorState {
-                        key: 11,
-                        state: 21.5,
-                    }
-                    .encode_to_vec(),
-                ));
-                out.push(msg(
-                    21,
-                    &KeyState {
-                        key: 12,
-                        state: true,
-                    }
-                    .encode_to_vec(),
-                ));
-                out.push(msg(
-                    26,
-                    &KeyState {
-                        key: 13,
-                        state: dev.relay,
-                    }
-                    .encode_to_vec(),
-                ));
-                out.push(msg(
-                    24,
-                    &LightState {
-                        key: 14,
-                        state: dev.lamp.0,
-                        brightness: dev.lamp.1,
-                    }
-                    .encode_to_vec(),
-                ));
-                // The device pings the client too.
-                out.push(msg(7, &[]));
-            }
-            7 => out.push(msg(8, &[])),
-            8 => {
-                let _ = seen.send(Seen::PingAnswered).await;
-            }
-            33 => {
-                let c = KeyState::decode(p.as_slice()).unwrap_or_default();
-                assert_eq!(c.key, 13);
-                dev.relay = c.state;
-                let _ = seen.send(Seen::Switch(c.state)).await;
-                out.push(msg(
-                    26,
-                    &KeyState {
-                        key: 13,
-                        state: dev.relay,
-                    }
-                    .encode_to_vec(),
-                ));
-            }
-            32 => {
-                let c = LightCommand::decode(p.as_slice()).unwrap_or_default();
-                assert_eq!(c.key, 14);
-                if c.has_state {
-                    dev.lamp.0 = c.state;
-                }
-                if c.has_brightness {
-                    dev.lamp.1 = c.brightness;
-                }
-                let _ = seen.send(Seen::Light(dev.lamp.0, dev.lamp.1)).await;
-                out.push(msg(
-                    24,
-                    &LightState {
-                        key: 14,
-                        state: dev.lamp.0,
-                        brightness: dev.lamp.1,
-                    }
-                    .encode_to_vec(),
-                ));
-            }
-            5 => {
-                link.write(&[msg(6, &[])]).await?;
-                return Ok(());
-            }
-            _ => {}
-        }
-        link.write(&out).await?;
-        if drop_after_command && matches!(t, 32 | 33) {
-            return Ok(()); // a reboot: the connection just ends
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esphome_node_end_to_end() {
@@ -470,10 +34,7 @@ async fn end_to_end(key: Option<&'static str>) {
     let address = listener.local_addr().unwrap().to_string();
     let (seen_tx, mut seen) = mpsc::channel(64);
     let device = tokio::spawn(async move {
-        let mut dev = Device {
-            relay: false,
-            lamp: (false, 0.2),
-        };
+        let mut dev = Device::default();
         let mut connection = 0;
         while let Ok((s, _)) = listener.accept().await {
             connection += 1;
@@ -506,6 +67,38 @@ async fn end_to_end(key: Option<&'static str>) {
     h.wait_field(&format!("{node}.lamp.state"), json!(false))
         .await;
     h.wait_field(&format!("{node}.lamp.brightness"), json!(20.0))
+        .await;
+    h.wait_field(&format!("{node}.wifi.value"), json!("kitchen-ap"))
+        .await;
+    h.wait_field(&format!("{node}.strip.rgb"), json!("#ff0000"))
+        .await;
+    let ct = h
+        .wait_field(&format!("{node}.strip.color_temperature"), json!(300.0))
+        .await;
+    assert_eq!(ct.unit, "mired");
+    let speed = h
+        .wait_field(&format!("{node}.fan.speed"), json!(33.0))
+        .await;
+    assert_eq!(speed.unit, "%");
+    h.wait_field(&format!("{node}.fan.direction"), json!("forward"))
+        .await;
+    h.wait_field(&format!("{node}.blind.state"), json!("closed"))
+        .await;
+    h.wait_field(&format!("{node}.blind.operation"), json!("idle"))
+        .await;
+    h.wait_field(&format!("{node}.hvac.mode"), json!("heat"))
+        .await;
+    let current = h
+        .wait_field(&format!("{node}.hvac.current_temperature"), json!(19.5))
+        .await;
+    assert_eq!(current.unit, "°C");
+    h.wait_field(&format!("{node}.hvac.action"), json!("heating"))
+        .await;
+    h.wait_field(&format!("{node}.level.value"), json!(10.0))
+        .await;
+    h.wait_field(&format!("{node}.preset.option"), json!("eco"))
+        .await;
+    h.wait_field(&format!("{node}.front.state"), json!("locked"))
         .await;
     let next = async |seen: &mut mpsc::Receiver<Seen>| {
         tokio::time::timeout(WAIT, seen.recv())
@@ -559,6 +152,104 @@ async fn end_to_end(key: Option<&'static str>) {
         .await;
     h.wait_field(&format!("{node}.lamp.state"), json!(true))
         .await;
+
+    // Every other writable kind: the device decoded the right command, and its new state came
+    // back as the fields.
+    let mut check = async |source: &str, fields: &[(&str, &str)], want: Seen| {
+        let payloads = fields.iter().map(|(k, v)| Payload::new(*k, *v)).collect();
+        h.send_to_gateway(&gw, &set(source, payloads)).await;
+        assert_eq!(next(&mut seen).await, want, "{source} {fields:?}");
+    };
+    check(
+        "strip",
+        &[("rgb", "#00ff80"), ("color_temperature", "250")],
+        Seen::Strip(Some([0.0, 1.0, 128.0 / 255.0]), Some(250.0)),
+    )
+    .await;
+    h.wait_field(&format!("{node}.strip.rgb"), json!("#00ff80"))
+        .await;
+    h.wait_field(&format!("{node}.strip.color_temperature"), json!(250.0))
+        .await;
+    check(
+        "fan",
+        &[
+            ("speed", "100"),
+            ("oscillating", "on"),
+            ("direction", "reverse"),
+        ],
+        Seen::Fan(None, Some(3), Some(true), Some(1)),
+    )
+    .await;
+    h.wait_field(&format!("{node}.fan.speed"), json!(100.0))
+        .await;
+    h.wait_field(&format!("{node}.fan.oscillating"), json!(true))
+        .await;
+    h.wait_field(&format!("{node}.fan.direction"), json!("reverse"))
+        .await;
+    check(
+        "fan",
+        &[("state", "off")],
+        Seen::Fan(Some(false), None, None, None),
+    )
+    .await;
+    h.wait_field(&format!("{node}.fan.state"), json!(false))
+        .await;
+    check(
+        "blind",
+        &[("position", "40"), ("tilt", "50")],
+        Seen::Cover(Some(0.4), Some(0.5), false),
+    )
+    .await;
+    h.wait_field(&format!("{node}.blind.position"), json!(40.0))
+        .await;
+    h.wait_field(&format!("{node}.blind.state"), json!("open"))
+        .await;
+    check(
+        "blind",
+        &[("state", "close")],
+        Seen::Cover(Some(0.0), None, false),
+    )
+    .await;
+    h.wait_field(&format!("{node}.blind.state"), json!("closed"))
+        .await;
+    check("blind", &[("state", "stop")], Seen::Cover(None, None, true)).await;
+    check(
+        "hvac",
+        &[("mode", "auto"), ("target_temperature", "22.5")],
+        Seen::Climate(Some(6), Some(22.5)),
+    )
+    .await;
+    h.wait_field(&format!("{node}.hvac.mode"), json!("auto"))
+        .await;
+    h.wait_field(&format!("{node}.hvac.target_temperature"), json!(22.5))
+        .await;
+    h.wait_field(&format!("{node}.hvac.action"), json!("idle"))
+        .await;
+    check("level", &[("value", "42.5")], Seen::Number(42.5)).await;
+    let level = h
+        .wait_field(&format!("{node}.level.value"), json!(42.5))
+        .await;
+    assert_eq!(level.unit, "cm");
+    check(
+        "preset",
+        &[("option", "boost")],
+        Seen::Select("boost".into()),
+    )
+    .await;
+    h.wait_field(&format!("{node}.preset.option"), json!("boost"))
+        .await;
+    check("restart", &[("press", "")], Seen::Button).await;
+    check("front", &[("state", "unlock")], Seen::Lock(0)).await;
+    h.wait_field(&format!("{node}.front.state"), json!("unlocked"))
+        .await;
+    check("front", &[("state", "open")], Seen::Lock(2)).await;
+    h.wait_field(&format!("{node}.front.state"), json!("open"))
+        .await;
+    // A bad value is refused before anything is sent: the next command the device sees is the
+    // good one after it.
+    h.send_to_gateway(&gw, &set("preset", vec![Payload::new("option", "turbo")]))
+        .await;
+    check("level", &[("value", "1")], Seen::Number(1.0)).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
 
     h.stop().await;
@@ -571,10 +262,7 @@ async fn esphome_wrong_password_keeps_the_node_down() {
     let address = listener.local_addr().unwrap().to_string();
     let (seen_tx, _seen) = mpsc::channel(64);
     let device = tokio::spawn(async move {
-        let mut dev = Device {
-            relay: false,
-            lamp: (false, 0.0),
-        };
+        let mut dev = Device::default();
         while let Ok((s, _)) = listener.accept().await {
             let _ = serve(s, None, &mut dev, &seen_tx, false).await;
         }
@@ -602,10 +290,7 @@ async fn esphome_wrong_noise_key_keeps_the_node_down() {
     let (seen_tx, _seen) = mpsc::channel(64);
     let (refused_tx, mut refused) = mpsc::channel(8);
     let device = tokio::spawn(async move {
-        let mut dev = Device {
-            relay: false,
-            lamp: (false, 0.0),
-        };
+        let mut dev = Device::default();
         while let Ok((s, _)) = listener.accept().await {
             let _ = serve(s, Some(NOISE_KEY), &mut dev, &seen_tx, false).await;
             let _ = refused_tx.send(()).await;
@@ -653,12 +338,25 @@ samples = {
     "SensorStateResponse": p.SensorStateResponse(key=0xDEADBEEF, state=21.5),
     "BinarySensorStateResponse": p.BinarySensorStateResponse(key=3, state=True, missing_state=True),
     "SwitchStateResponse": p.SwitchStateResponse(key=4, state=True),
-    "LightStateResponse": p.LightStateResponse(key=7, state=True, brightness=0.5),
+    "LightStateResponse": p.LightStateResponse(key=7, state=True, brightness=0.5, red=1.0, green=0.5, blue=0.25, color_temperature=300, color_mode=35),
+    "ListEntitiesLightResponse2": p.ListEntitiesLightResponse(object_id="strip", key=8, supported_color_modes=[35, 11], min_mireds=153, max_mireds=500),
+    "ListEntitiesFanResponse": p.ListEntitiesFanResponse(object_id="fan", key=10, supports_oscillation=True, supports_speed=True, supports_direction=True, supported_speed_count=3),
+    "FanStateResponse": p.FanStateResponse(key=10, state=True, oscillating=True, direction=1, speed_level=2),
+    "ListEntitiesCoverResponse": p.ListEntitiesCoverResponse(object_id="blind", key=11, supports_position=True, supports_tilt=True, supports_stop=True),
+    "CoverStateResponse": p.CoverStateResponse(key=11, position=0.25, tilt=0.5, current_operation=2),
+    "ListEntitiesClimateResponse": p.ListEntitiesClimateResponse(object_id="hvac", key=12, supports_current_temperature=True, supported_modes=[0, 3], visual_min_temperature=7, visual_max_temperature=30, supports_action=True, temperature_unit=1),
+    "ClimateStateResponse": p.ClimateStateResponse(key=12, mode=3, current_temperature=19.5, target_temperature=21, action=3),
+    "ListEntitiesNumberResponse": p.ListEntitiesNumberResponse(object_id="level", key=13, min_value=1, max_value=50, step=0.5, unit_of_measurement="cm"),
+    "NumberStateResponse": p.NumberStateResponse(key=13, state=12.5),
+    "ListEntitiesSelectResponse": p.ListEntitiesSelectResponse(object_id="preset", key=14, options=["eco", "boost"]),
+    "SelectStateResponse": p.SelectStateResponse(key=14, state="boost"),
+    "ListEntitiesLockResponse": p.ListEntitiesLockResponse(object_id="front", key=15, supports_open=True, requires_code=True),
+    "LockStateResponse": p.LockStateResponse(key=15, state=3),
 }
 ours = json.loads(sys.argv[1])
 decoded = {}
 for name, hexed in ours.items():
-    m = getattr(p, name)()
+    m = getattr(p, name.rstrip("2"))()
     m.ParseFromString(bytes.fromhex(hexed))
     decoded[name] = {f.name: v for f, v in m.ListFields()}
 print(json.dumps({
@@ -684,7 +382,24 @@ fn messages_match_aioesphomeapi() {
         "HelloRequest": hex(pb::HelloRequest { client_info: "switchyard".into(), api_version_major: 1, api_version_minor: 10 }.encode_to_vec()),
         "AuthenticationRequest": hex(pb::ConnectRequest { password: "pw".into() }.encode_to_vec()),
         "SwitchCommandRequest": hex(pb::SwitchCommandRequest { key: 0xDEADBEEF, state: true }.encode_to_vec()),
-        "LightCommandRequest": hex(pb::LightCommandRequest { key: 7, has_state: true, state: true, has_brightness: true, brightness: 0.25 }.encode_to_vec()),
+        "LightCommandRequest": hex(pb::LightCommandRequest { key: 7, has_state: true, state: true, has_brightness: true, brightness: 0.25, ..Default::default() }.encode_to_vec()),
+        "FanCommandRequest": hex(pb::FanCommandRequest { key: 10, has_state: true, state: true, has_oscillating: true, oscillating: true, has_direction: true, direction: 1, has_speed_level: true, speed_level: 2 }.encode_to_vec()),
+        "CoverCommandRequest": hex(pb::CoverCommandRequest { key: 11, has_position: true, position: 0.5, has_tilt: true, tilt: 0.25, stop: true }.encode_to_vec()),
+        "ClimateCommandRequest": hex(pb::ClimateCommandRequest { key: 12, has_mode: true, mode: 6, has_target_temperature: true, target_temperature: 22.5 }.encode_to_vec()),
+        "NumberCommandRequest": hex(pb::NumberCommandRequest { key: 13, state: 12.5 }.encode_to_vec()),
+        "SelectCommandRequest": hex(pb::SelectCommandRequest { key: 14, state: "eco".into() }.encode_to_vec()),
+        "ButtonCommandRequest": hex(pb::KeyOnly { key: 16 }.encode_to_vec()),
+        "LockCommandRequest": hex(pb::LockCommandRequest { key: 15, command: 2 }.encode_to_vec()),
+    });
+    let ours = json!({
+        "LightCommandRequest2": hex(pb::LightCommandRequest { key: 8, has_rgb: true, red: 1.0, green: 0.5, blue: 0.25, has_color_temperature: true, color_temperature: 250.0, ..Default::default() }.encode_to_vec()),
+    })
+    .as_object()
+    .unwrap()
+    .iter()
+    .fold(ours, |mut all, (k, v)| {
+        all[k] = v.clone();
+        all
     });
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let out = std::process::Command::new(&python)
@@ -745,6 +460,46 @@ fn messages_match_aioesphomeapi() {
         ("SwitchStateResponse", id::SWITCH_STATE_RESPONSE),
         ("LightCommandRequest", id::LIGHT_COMMAND_REQUEST),
         ("SwitchCommandRequest", id::SWITCH_COMMAND_REQUEST),
+        (
+            "ListEntitiesCoverResponse",
+            id::LIST_ENTITIES_COVER_RESPONSE,
+        ),
+        ("ListEntitiesFanResponse", id::LIST_ENTITIES_FAN_RESPONSE),
+        (
+            "ListEntitiesTextSensorResponse",
+            id::LIST_ENTITIES_TEXT_SENSOR_RESPONSE,
+        ),
+        ("CoverStateResponse", id::COVER_STATE_RESPONSE),
+        ("FanStateResponse", id::FAN_STATE_RESPONSE),
+        ("TextSensorStateResponse", id::TEXT_SENSOR_STATE_RESPONSE),
+        ("CoverCommandRequest", id::COVER_COMMAND_REQUEST),
+        ("FanCommandRequest", id::FAN_COMMAND_REQUEST),
+        (
+            "ListEntitiesClimateResponse",
+            id::LIST_ENTITIES_CLIMATE_RESPONSE,
+        ),
+        ("ClimateStateResponse", id::CLIMATE_STATE_RESPONSE),
+        ("ClimateCommandRequest", id::CLIMATE_COMMAND_REQUEST),
+        (
+            "ListEntitiesNumberResponse",
+            id::LIST_ENTITIES_NUMBER_RESPONSE,
+        ),
+        ("NumberStateResponse", id::NUMBER_STATE_RESPONSE),
+        ("NumberCommandRequest", id::NUMBER_COMMAND_REQUEST),
+        (
+            "ListEntitiesSelectResponse",
+            id::LIST_ENTITIES_SELECT_RESPONSE,
+        ),
+        ("SelectStateResponse", id::SELECT_STATE_RESPONSE),
+        ("SelectCommandRequest", id::SELECT_COMMAND_REQUEST),
+        ("ListEntitiesLockResponse", id::LIST_ENTITIES_LOCK_RESPONSE),
+        ("LockStateResponse", id::LOCK_STATE_RESPONSE),
+        ("LockCommandRequest", id::LOCK_COMMAND_REQUEST),
+        (
+            "ListEntitiesButtonResponse",
+            id::LIST_ENTITIES_BUTTON_RESPONSE,
+        ),
+        ("ButtonCommandRequest", id::BUTTON_COMMAND_REQUEST),
     ] {
         assert_eq!(report["ids"][name], json!(ours), "message id of {name}");
     }
@@ -816,5 +571,159 @@ fn messages_match_aioesphomeapi() {
     assert_eq!(
         d["LightCommandRequest"],
         json!({"key": 7, "has_state": true, "state": true, "has_brightness": true, "brightness": 0.25})
+    );
+    assert_eq!(
+        d["LightCommandRequest2"],
+        json!({"key": 8, "has_rgb": true, "red": 1.0, "green": 0.5, "blue": 0.25,
+               "has_color_temperature": true, "color_temperature": 250.0})
+    );
+    assert_eq!(
+        d["FanCommandRequest"],
+        json!({"key": 10, "has_state": true, "state": true, "has_oscillating": true, "oscillating": true,
+               "has_direction": true, "direction": 1, "has_speed_level": true, "speed_level": 2})
+    );
+    assert_eq!(
+        d["CoverCommandRequest"],
+        json!({"key": 11, "has_position": true, "position": 0.5, "has_tilt": true, "tilt": 0.25, "stop": true})
+    );
+    assert_eq!(
+        d["ClimateCommandRequest"],
+        json!({"key": 12, "has_mode": true, "mode": 6, "has_target_temperature": true, "target_temperature": 22.5})
+    );
+    assert_eq!(d["NumberCommandRequest"], json!({"key": 13, "state": 12.5}));
+    assert_eq!(
+        d["SelectCommandRequest"],
+        json!({"key": 14, "state": "eco"})
+    );
+    assert_eq!(d["ButtonCommandRequest"], json!({"key": 16}));
+    assert_eq!(d["LockCommandRequest"], json!({"key": 15, "command": 2}));
+    kinds_decode_aioesphomeapi_samples(s);
+}
+
+/// aioesphomeapi's encodings of the entity kinds beyond sensor/switch, through the provider's
+/// entity mapping: listed, then their states as fields.
+fn kinds_decode_aioesphomeapi_samples(s: &serde_json::Value) {
+    use switchyard_gateway::providers::esphome::entity::{Entities, Inbound};
+    use switchyard_gateway::providers::esphome::frame::Frame;
+    use switchyard_gateway::providers::esphome::messages::id;
+    let bytes = |name: &str| -> Vec<u8> {
+        let h = s[name].as_str().unwrap();
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let mut e = Entities::default();
+    let fields = |e: &mut Entities, t: u32, name: &str| -> Vec<(String, String, String)> {
+        let f = Frame {
+            message_type: t,
+            payload: bytes(name),
+        };
+        match e.receive("n", &f).unwrap() {
+            Inbound::Messages(m) => m[0]
+                .payloads
+                .iter()
+                .map(|p| (p.key.clone(), p.value.clone(), p.unit.clone()))
+                .collect(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let f = |v: &[(&str, &str, &str)]| -> Vec<(String, String, String)> {
+        v.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
+    };
+    for (t, name) in [
+        (
+            id::LIST_ENTITIES_LIGHT_RESPONSE,
+            "ListEntitiesLightResponse2",
+        ),
+        (id::LIST_ENTITIES_FAN_RESPONSE, "ListEntitiesFanResponse"),
+        (
+            id::LIST_ENTITIES_COVER_RESPONSE,
+            "ListEntitiesCoverResponse",
+        ),
+        (
+            id::LIST_ENTITIES_CLIMATE_RESPONSE,
+            "ListEntitiesClimateResponse",
+        ),
+        (
+            id::LIST_ENTITIES_NUMBER_RESPONSE,
+            "ListEntitiesNumberResponse",
+        ),
+        (
+            id::LIST_ENTITIES_SELECT_RESPONSE,
+            "ListEntitiesSelectResponse",
+        ),
+        (id::LIST_ENTITIES_LOCK_RESPONSE, "ListEntitiesLockResponse"),
+    ] {
+        fields(&mut e, t, name);
+    }
+    let mut light = bytes("LightStateResponse");
+    light[1..5].copy_from_slice(&8u32.to_le_bytes()); // the sample's key 7 → the strip's 8
+    let strip = match e
+        .receive(
+            "n",
+            &Frame {
+                message_type: id::LIGHT_STATE_RESPONSE,
+                payload: light,
+            },
+        )
+        .unwrap()
+    {
+        Inbound::Messages(m) => m[0].payloads.clone(),
+        other => panic!("{other:?}"),
+    };
+    let strip: Vec<_> = strip
+        .iter()
+        .map(|p| (p.key.as_str(), p.value.as_str()))
+        .collect();
+    assert_eq!(
+        strip,
+        [
+            ("state", "1"),
+            ("brightness", "50"),
+            ("rgb", "#ff8040"),
+            ("color_temperature", "300")
+        ]
+    );
+    assert_eq!(
+        fields(&mut e, id::FAN_STATE_RESPONSE, "FanStateResponse"),
+        f(&[
+            ("state", "1", ""),
+            ("speed", "67", "%"),
+            ("oscillating", "1", ""),
+            ("direction", "reverse", "")
+        ])
+    );
+    assert_eq!(
+        fields(&mut e, id::COVER_STATE_RESPONSE, "CoverStateResponse"),
+        f(&[
+            ("state", "open", ""),
+            ("position", "25", "%"),
+            ("tilt", "50", "%"),
+            ("operation", "closing", "")
+        ])
+    );
+    assert_eq!(
+        fields(&mut e, id::CLIMATE_STATE_RESPONSE, "ClimateStateResponse"),
+        f(&[
+            ("mode", "heat", ""),
+            ("target_temperature", "21", "°F"),
+            ("current_temperature", "19.5", "°F"),
+            ("action", "heating", "")
+        ])
+    );
+    assert_eq!(
+        fields(&mut e, id::NUMBER_STATE_RESPONSE, "NumberStateResponse"),
+        f(&[("value", "12.5", "cm")])
+    );
+    assert_eq!(
+        fields(&mut e, id::SELECT_STATE_RESPONSE, "SelectStateResponse"),
+        f(&[("option", "boost", "")])
+    );
+    assert_eq!(
+        fields(&mut e, id::LOCK_STATE_RESPONSE, "LockStateResponse"),
+        f(&[("state", "jammed", "")])
     );
 }
