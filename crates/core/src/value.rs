@@ -86,8 +86,17 @@ pub fn parse_duration(s: &str) -> Result<chrono::Duration, CoreError> {
     if rest.is_empty() {
         return Err(err());
     }
+    // One sign at most; a part that overflows the range of a duration (±292 years in
+    // nanoseconds, ±292 million years in whole seconds) is refused, never wrapped or saturated.
+    if rest.starts_with(['+', '-']) {
+        return Err(err());
+    }
     if let Ok(secs) = rest.parse::<f64>() {
-        let d = chrono::Duration::milliseconds((secs * 1000.0).round() as i64);
+        let ms = (secs * 1000.0).round();
+        if !ms.is_finite() || ms.abs() >= i64::MAX as f64 {
+            return Err(err());
+        }
+        let d = chrono::Duration::try_milliseconds(ms as i64).ok_or_else(err)?;
         return Ok(if neg { -d } else { d });
     }
     let mut total_ns: i128 = 0;
@@ -114,7 +123,11 @@ pub fn parse_duration(s: &str) -> Result<chrono::Duration, CoreError> {
             _ => return Err(err()),
         };
         rest = &rest[unit_end..];
-        total_ns += (num * unit_ns).round() as i128;
+        let part = (num * unit_ns).round();
+        if !part.is_finite() || part.abs() >= i64::MAX as f64 {
+            return Err(err());
+        }
+        total_ns = total_ns.checked_add(part as i128).ok_or_else(err)?;
     }
     let ns = i64::try_from(total_ns).map_err(|_| err())?;
     let d = chrono::Duration::nanoseconds(ns);
@@ -168,5 +181,31 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_std_duration("-1s").is_err());
+    }
+
+    /// Durations past the range: `--1e300` and a sum of huge parts crashed the fuzz target
+    /// `schedule` (fuzz/) with a panic (chrono's range, an i128 overflow); the others used to be
+    /// saturated to ±292 million years (`1e300`, `inf`) or read as 0 (`NaN`). All are refused.
+    #[test]
+    fn durations_beyond_the_range_are_refused_not_panics() {
+        let many_days = "99999999999999999999999999999999999999999d".repeat(2);
+        for bad in [
+            "--1e300",
+            "-+5",
+            "1e300",
+            "inf",
+            "NaN",
+            "9223372036854775807",
+            "999999999999999999999d",
+            many_days.as_str(),
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_duration("106751d").unwrap().num_days(),
+            106_751,
+            "the largest whole-day duration in nanoseconds still parses"
+        );
+        assert_eq!(parse_duration("1e9").unwrap().num_seconds(), 1_000_000_000);
     }
 }

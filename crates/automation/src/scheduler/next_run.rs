@@ -212,12 +212,23 @@ pub fn next_after(
 ) -> Result<Option<DateTime<Utc>>, String> {
     match plan {
         Plan::Every { interval, .. } => {
-            let mut t = previous.unwrap_or(after) + *interval;
+            // A user's interval may be millions of years: past the last instant chrono holds,
+            // the schedule says so instead of overflowing.
+            let too_far = || format!("repeat interval {interval} reaches past the year 262143");
+            let mut t = previous
+                .unwrap_or(after)
+                .checked_add_signed(*interval)
+                .ok_or_else(too_far)?;
             if t <= after {
-                // Missed runs while stopped: the next one on the original beat.
-                let behind =
-                    (after - t).num_milliseconds() / interval.num_milliseconds().max(1) + 1;
-                t += *interval * behind as i32;
+                // Missed runs while stopped: the next one on the original beat, to the
+                // millisecond (in i64, so years of missed one-second runs do not overflow).
+                let step = interval.num_milliseconds().max(1);
+                let behind = (after - t).num_milliseconds() / step + 1;
+                let catch_up = behind
+                    .checked_mul(step)
+                    .and_then(Duration::try_milliseconds)
+                    .ok_or_else(too_far)?;
+                t = t.checked_add_signed(catch_up).ok_or_else(too_far)?;
             }
             Ok(Some(t))
         }
@@ -256,7 +267,8 @@ pub fn next_after(
                 {
                     return Ok(None);
                 }
-                if let Some(t) = sun_time(loc, d, *event).map(|t| t + *offset)
+                if let Some(t) =
+                    sun_time(loc, d, *event).and_then(|t| t.checked_add_signed(*offset))
                     && t > after
                 {
                     return Ok(Some(t));
@@ -377,6 +389,33 @@ mod tests {
             next_after(&p, utc("2026-06-01T00:00:00Z"), None, tz, None).unwrap(),
             None
         );
+    }
+
+    /// An interval or offset past chrono's range crashed the fuzz target `schedule` (fuzz/); a
+    /// catch-up of more than `i32::MAX` missed runs wrapped to a wrong time (same code).
+    #[test]
+    fn huge_intervals_and_offsets_are_errors_not_panics() {
+        let tz = chrono_tz::UTC;
+        let at = utc("2026-03-29T00:59:59Z");
+        let p = plan(
+            &sched("repeat", serde_json::json!({"interval": "1e13"})),
+            tz,
+        )
+        .unwrap();
+        let err = next_after(&p, at, None, tz, None).unwrap_err();
+        assert!(err.contains("past the year"), "{err}");
+        // One run a second, last run in 1900: more missed runs than an i32 holds.
+        let p = plan(&sched("repeat", serde_json::json!({"interval": "1s"})), tz).unwrap();
+        let next = next_after(&p, at, Some(utc("1900-01-01T00:00:00Z")), tz, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(next, at + Duration::seconds(1));
+        let loc = Location {
+            latitude: 51.5,
+            longitude: -0.13,
+        };
+        let p = plan(&sched("sunset", serde_json::json!({"offset": "1e13"})), tz).unwrap();
+        assert_eq!(next_after(&p, at, None, tz, Some(loc)), Ok(None));
     }
 
     /// HM Nautical Almanac Office (via timeanddate.com), London 2024-06-21: sunrise 04:43 BST.
