@@ -13,6 +13,10 @@ mod state;
 pub mod ws;
 
 pub use config::ApiConfig;
+/// The parsers of resource bodies, id lists and list queries, public for the fuzz targets.
+pub use routes::resources::{
+    MAX_IDS, RESOURCES, ResourceSpec, check_resource_body, list_query, parse_ids,
+};
 pub use routes::{RouteInfo, route_table, router};
 pub use state::{ApiState, StatusSource};
 

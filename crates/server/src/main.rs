@@ -3,7 +3,6 @@
 mod app;
 mod backends;
 mod cli;
-mod config;
 mod distributed;
 mod logging;
 mod status;
@@ -11,6 +10,7 @@ mod storage_cmd;
 mod web;
 
 use clap::Parser;
+use switchyard_server::config;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();

@@ -230,22 +230,35 @@ pub fn load(
     file: Option<&Path>,
     vars: impl Iterator<Item = (String, String)>,
 ) -> anyhow::Result<Config> {
-    let mut tree: serde_norway::Value = match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading config file {}", path.display()))?;
-            serde_norway::from_str(&text)
-                .with_context(|| format!("config file {} is not valid YAML", path.display()))?
-        }
+    let text = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let source = file
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "defaults and environment".into());
+    parse(text.as_deref(), &source, vars)
+}
+
+/// [`load`] without the file system: the file's text (if any), named `source` in errors, then
+/// the variables. Pure (the fuzz target `config_file` feeds it arbitrary text and variables).
+pub fn parse(
+    text: Option<&str>,
+    source: &str,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<Config> {
+    let mut tree: serde_norway::Value = match text {
+        Some(text) => serde_norway::from_str(text)
+            .with_context(|| format!("config file {source} is not valid YAML"))?,
         None => serde_norway::Value::Mapping(Default::default()),
     };
     if tree.is_null() {
         tree = serde_norway::Value::Mapping(Default::default());
     }
     env::apply(&mut tree, vars)?;
-    let source = file
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "defaults and environment".into());
     serde_norway::from_value(tree).with_context(|| format!("invalid configuration ({source})"))
 }
 
