@@ -6,6 +6,7 @@
 //! - [`sleeping_queue`]: messages held for battery nodes until they wake.
 //! - [`transport`]: serial, ethernet (TCP), MQTT and HTTP, shared by every provider.
 //! - [`message_logger`]: raw traffic of a gateway to a rotating file.
+//! - `testing` (feature `testing`): fake devices for tests, such as a Hue bridge.
 
 mod ack;
 mod context;
@@ -16,6 +17,8 @@ pub mod providers;
 pub mod service;
 pub mod sleeping_queue;
 mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
 pub use context::{INBOUND_QUEUE_CAPACITY, ProviderContext};

@@ -57,6 +57,15 @@ fn config_err(reason: impl Into<String>) -> TransportError {
 
 impl HttpClient {
     pub fn new(config: &HttpConfig) -> Result<HttpClient, TransportError> {
+        Self::with_tls(config, None)
+    }
+
+    /// Like [`HttpClient::new`], with a rustls config of the caller's instead of the platform's
+    /// roots (a device pinned by its certificate's fingerprint).
+    pub fn with_tls(
+        config: &HttpConfig,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<HttpClient, TransportError> {
         tls::install_crypto_provider();
         let mut base = url::Url::parse(config.url.trim())
             .map_err(|e| config_err(format!("`url` {:?}: {e}", config.url)))?;
@@ -77,13 +86,15 @@ impl HttpClient {
         }
         let timeout =
             super::duration_setting("http", "timeout", &config.timeout, Duration::from_secs(30))?;
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .default_headers(headers)
             .timeout(timeout)
-            .tcp_nodelay(true)
-            .tls_danger_accept_invalid_certs(config.insecure)
-            .build()
-            .map_err(|e| config_err(e.to_string()))?;
+            .tcp_nodelay(true);
+        let builder = match tls {
+            Some(tls) => builder.tls_backend_preconfigured(tls),
+            None => builder.tls_danger_accept_invalid_certs(config.insecure),
+        };
+        let client = builder.build().map_err(|e| config_err(e.to_string()))?;
         Ok(HttpClient {
             client,
             base,

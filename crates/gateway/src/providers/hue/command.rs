@@ -1,8 +1,9 @@
 //! Controller → bridge: a message into the requests that carry it out.
 //!
 //! - `set` on a light's `state` source → `PUT lights/<id>/state` with `on`, `bri`, `hue`, `sat`,
-//!   `ct`, `alert`, `effect`, `transitiontime` (from fields `power`, `brightness`, `hue`,
-//!   `saturation`, `color_temperature`, `alert`, `effect`, `transition` in tenths of a second);
+//!   `ct`, `xy`, `alert`, `effect`, `transitiontime` (from fields `power`, `brightness`, `hue`,
+//!   `saturation`, `color_temperature`, `color_x` with `color_y`, `alert`, `effect`,
+//!   `transition` in tenths of a second);
 //! - `set` on a sensor's `config` source `on` → `PUT sensors/<id>/config`;
 //! - node action `refresh_node_info` → read that light or sensor again;
 //! - gateway action `discover_nodes` → `POST lights` and `POST sensors` (the bridge searches
@@ -76,6 +77,17 @@ pub fn to_command(msg: &Message) -> Result<Command, HueError> {
                 };
                 body.insert(key.into(), value);
             }
+            match (body.remove("color_x"), body.remove("color_y")) {
+                (Some(x), Some(y)) => {
+                    body.insert("xy".into(), json!([x, y]));
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(unsupported(
+                        "color_x and color_y are set together (one CIE xy point)".into(),
+                    ));
+                }
+            }
             if body.is_empty() {
                 return Err(unsupported("a set without payloads".into()));
             }
@@ -110,6 +122,20 @@ fn number(key: &str, v: &str, min: u32, max: u32) -> Result<Value, HueError> {
     Ok(json!(n.round() as u32))
 }
 
+/// A CIE xy coordinate, 0 to 1, kept to the bridge's four decimals.
+fn unit_interval(key: &str, v: &str) -> Result<Value, HueError> {
+    let n: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| HueError::Unsupported(format!("{key} {v:?} is not a number")))?;
+    if !(0.0..=1.0).contains(&n) {
+        return Err(HueError::Unsupported(format!(
+            "{key} {v:?} is outside 0..=1"
+        )));
+    }
+    Ok(json!((n * 10_000.0).round() / 10_000.0))
+}
+
 fn light_state(key: &str, v: &str) -> Result<(&'static str, Value), HueError> {
     Ok(match key {
         "power" => ("on", Value::Bool(boolean(v)?)),
@@ -118,6 +144,8 @@ fn light_state(key: &str, v: &str) -> Result<(&'static str, Value), HueError> {
         "saturation" => ("sat", number(key, v, 0, 254)?),
         "color_temperature" => ("ct", number(key, v, 153, 500)?),
         "transition" => ("transitiontime", number(key, v, 0, 65535)?),
+        "color_x" => ("color_x", unit_interval(key, v)?),
+        "color_y" => ("color_y", unit_interval(key, v)?),
         "alert" if matches!(v, "none" | "select" | "lselect") => ("alert", json!(v)),
         "effect" if matches!(v, "none" | "colorloop") => ("effect", json!(v)),
         other => {
@@ -157,6 +185,16 @@ mod tests {
                 refresh: "lights/1".into()
             }
         );
+        let c = to_command(&set(
+            "light_1",
+            "state",
+            &[("color_x", "0.3"), ("color_y", "0.32")],
+        ))
+        .unwrap();
+        assert!(
+            matches!(c, Command::Put { ref body, .. } if *body == json!({"xy": [0.3, 0.32]})),
+            "{c:?}"
+        );
         let c = to_command(&set("sensor_5", "config", &[("on", "false")])).unwrap();
         assert!(matches!(c, Command::Put { ref path, .. } if path == "sensors/5/config"));
     }
@@ -168,6 +206,11 @@ mod tests {
             (set("light_1", "state", &[("power", "maybe")]), "on/off"),
             (set("light_1", "state", &[("reachable", "1")]), "reachable"),
             (set("light_1", "state", &[]), "without payloads"),
+            (set("light_1", "state", &[("color_x", "0.3")]), "together"),
+            (
+                set("light_1", "state", &[("color_x", "2"), ("color_y", "0")]),
+                "outside",
+            ),
             (set("lamp", "state", &[("power", "1")]), "node"),
             (set("light_../x", "state", &[("power", "1")]), "node"),
             (

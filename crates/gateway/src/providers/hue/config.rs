@@ -1,7 +1,13 @@
-//! `provider: {type: philips_hue, host, username, syncInterval, insecure, timeout}`: the factory
-//! of the running provider.
+//! `provider: {type: philips_hue, host, username, apiVersion, certificateFingerprint,
+//! syncInterval, insecure, timeout}`: the factory of the running provider. It reads the bridge's
+//! config (proving the bridge answers and knows the username), then asks for API v2's resource
+//! list: a bridge that has it gets its changes from the event stream, one that answers 404 is
+//! polled over API v1.
 
-use super::parse;
+use super::events::EventStream;
+use super::parse::{self, HueError};
+use super::parse_v2::{self, Resources};
+use super::pin::{self, PinnedCertificate};
 use super::provider::{Bridge, HueProvider, run_inbound};
 use crate::context::ProviderContext;
 use crate::error::GatewayError;
@@ -9,13 +15,15 @@ use crate::provider::{Provider, ProviderConfig, RunningProvider};
 use crate::transport::http::{HttpClient, HttpConfig};
 use async_trait::async_trait;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PhilipsHueConfig {
-    /// The bridge: `192.168.1.7`, `bridge.local:8080`, or a whole base URL (`http://…`).
+    /// The bridge: `192.168.1.7`, `bridge.local:8443`, or a whole base URL (`https://…`,
+    /// `http://…`). Without a scheme, HTTPS (HTTP with `apiVersion: 1`).
     pub host: String,
     /// The whitelisted user (the app key the bridge handed out when its link button was pressed).
     pub username: String,
@@ -25,7 +33,15 @@ pub struct PhilipsHueConfig {
     /// Accepted for MyController configs; like MyController, `syncInterval` is used instead.
     #[serde(default)]
     pub bridge_sync_interval: Option<String>,
-    /// Accept any certificate when `host` is an `https://` URL.
+    /// `1`: poll API v1 only. `2`: API v2 is required (its event stream). Absent: v2 when the
+    /// bridge has it (HTTPS only), else v1.
+    #[serde(default)]
+    pub api_version: Option<u8>,
+    /// SHA-256 fingerprint of the bridge's certificate (`AB:CD:…` or hex). Absent: the one seen
+    /// first is trusted and remembered under the data directory.
+    #[serde(default)]
+    pub certificate_fingerprint: Option<String>,
+    /// Accept any certificate (encrypted, but the bridge is not identified).
     #[serde(default)]
     pub insecure: bool,
     /// Whole-request timeout (default `30s`).
@@ -33,7 +49,71 @@ pub struct PhilipsHueConfig {
     pub timeout: Option<String>,
 }
 
+/// Where the bridge is.
+#[derive(Debug)]
+struct Endpoints {
+    /// `https://host[:port]` (no trailing slash).
+    origin: String,
+    https: bool,
+}
+
 impl PhilipsHueConfig {
+    fn endpoints(&self) -> Result<Endpoints, GatewayError> {
+        let base = self.base_url()?;
+        let origin = base
+            .strip_suffix(&format!("/api/{}/", self.username.trim()))
+            .unwrap_or(&base)
+            .to_string();
+        let https = origin.starts_with("https://");
+        match self.api_version {
+            None | Some(1) => {}
+            Some(2) if https => {}
+            Some(2) => {
+                return Err(GatewayError::Config(
+                    "philips_hue: API v2 is served over HTTPS only; use an https:// host".into(),
+                ));
+            }
+            Some(v) => {
+                return Err(GatewayError::Config(format!(
+                    "philips_hue: `apiVersion` {v}: 1 or 2"
+                )));
+            }
+        }
+        Ok(Endpoints { origin, https })
+    }
+
+    /// The bridge's certificate check: `None` for plain HTTP or `insecure`.
+    fn pin(&self, ctx: &ProviderContext) -> Result<Option<Arc<PinnedCertificate>>, GatewayError> {
+        if self.insecure {
+            return Ok(None);
+        }
+        let pinned = match &self.certificate_fingerprint {
+            Some(f) => PinnedCertificate::configured(pin::parse_fingerprint(f).map_err(|e| {
+                GatewayError::Config(format!("philips_hue: `certificateFingerprint`: {e}"))
+            })?),
+            None => {
+                let name: String = ctx
+                    .gateway_id()
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let file = ctx
+                    .data_dir()
+                    .join("philips_hue")
+                    .join(format!("{name}.sha256"));
+                PinnedCertificate::first_use(file)
+                    .map_err(|e| GatewayError::Config(format!("philips_hue: {e}")))?
+            }
+        };
+        Ok(Some(pinned))
+    }
+
     fn base_url(&self) -> Result<String, GatewayError> {
         let host = self.host.trim().trim_end_matches('/');
         let user = self.username.trim();
@@ -49,8 +129,10 @@ impl PhilipsHueConfig {
         }
         let base = if host.contains("://") {
             host.to_string()
-        } else {
+        } else if self.api_version == Some(1) {
             format!("http://{host}")
+        } else {
+            format!("https://{host}")
         };
         Ok(format!("{base}/api/{user}/"))
     }
@@ -74,15 +156,36 @@ impl PhilipsHueConfig {
 impl ProviderConfig for PhilipsHueConfig {
     async fn start(&self, ctx: ProviderContext) -> Result<RunningProvider, GatewayError> {
         let interval = self.sync_interval()?;
-        let client = HttpClient::new(&HttpConfig {
-            url: self.base_url()?,
-            headers: Default::default(),
-            username: String::new(),
-            password: String::new(),
-            insecure: self.insecure,
-            timeout: self.timeout.clone(),
-        })?;
-        let bridge = Arc::new(Bridge { client, ctx });
+        let endpoints = self.endpoints()?;
+        let user = self.username.trim().to_string();
+        let pin = if endpoints.https {
+            self.pin(&ctx)?
+        } else {
+            None
+        };
+        let tls = pin.clone().map(pin::client_config);
+        let http = |url: String, headers: BTreeMap<String, String>| {
+            HttpClient::with_tls(
+                &HttpConfig {
+                    url,
+                    headers,
+                    username: String::new(),
+                    password: String::new(),
+                    insecure: self.insecure,
+                    timeout: self.timeout.clone(),
+                },
+                tls.clone(),
+            )
+        };
+        let key_header = BTreeMap::from([("hue-application-key".to_string(), user.clone())]);
+        let client = http(self.base_url()?, BTreeMap::new())?;
+        let v2 = http(format!("{}/", endpoints.origin), key_header)?;
+        let bridge = Arc::new(Bridge {
+            client,
+            v2,
+            pin,
+            ctx,
+        });
         // The bridge's own config: proves the bridge answers and the username is whitelisted.
         match bridge.read("config").await? {
             Ok(body) => match parse::bridge(&body) {
@@ -96,13 +199,80 @@ impl ProviderConfig for PhilipsHueConfig {
             }
             Err(e) => return Err(GatewayError::Config(format!("philips_hue: config: {e}"))),
         }
+        let events = match (self.api_version, endpoints.https) {
+            (Some(1), _) | (None, false) => None,
+            _ => self.v2_resources(&bridge).await?.map(|resources| {
+                EventStream::new(
+                    &endpoints.origin,
+                    &user,
+                    self.insecure,
+                    tls.clone(),
+                    resources,
+                )
+            }),
+        };
+        let events = events.transpose()?;
         let outbound = Arc::new(HueProvider {
             bridge: bridge.clone(),
         });
         Ok(RunningProvider {
             outbound: outbound as Arc<dyn Provider>,
-            inbound: Box::pin(run_inbound(bridge, interval)),
+            inbound: Box::pin(run_inbound(bridge, interval, events)),
         })
+    }
+}
+
+impl PhilipsHueConfig {
+    /// `GET /clip/v2/resource`: `None` when the bridge has no API v2 (it answers 404) or its
+    /// answer cannot be read (rejected with the reason; this run polls API v1 instead).
+    async fn v2_resources(&self, bridge: &Bridge) -> Result<Option<Resources>, GatewayError> {
+        let resp = bridge
+            .v2
+            .get("clip/v2/resource")
+            .await
+            .map_err(|e| bridge.transport_error(e))?;
+        let required = self.api_version == Some(2);
+        let answer = match resp.status {
+            404 if required => {
+                return Err(GatewayError::Config(
+                    "philips_hue: `apiVersion: 2` but the bridge has no API v2 (404 on /clip/v2)"
+                        .into(),
+                ));
+            }
+            404 => {
+                tracing::info!(gateway = %bridge.ctx.gateway_id(),
+                    "philips_hue: the bridge has no API v2; polling API v1");
+                return Ok(None);
+            }
+            401 | 403 => {
+                return Err(GatewayError::Config(format!(
+                    "philips_hue: HTTP {} on /clip/v2; the username is not whitelisted on this bridge",
+                    resp.status
+                )));
+            }
+            s if (200..300).contains(&s) => {
+                parse::parse_body(&resp.body).and_then(|body| parse_v2::resources(&body))
+            }
+            s => Err(HueError::Shape(format!(
+                "HTTP {s}: {}",
+                String::from_utf8_lossy(&resp.body)
+                    .chars()
+                    .take(120)
+                    .collect::<String>()
+            ))),
+        };
+        match answer {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if required => Err(GatewayError::Config(format!(
+                "philips_hue: clip/v2/resource: {e}"
+            ))),
+            Err(e) => {
+                bridge
+                    .ctx
+                    .reject(format!("clip/v2/resource: {e}; polling API v1 instead"));
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -118,7 +288,17 @@ mod tests {
     #[test]
     fn urls_intervals_and_unknown_keys() {
         let c = config(json!({"host": "192.168.1.7", "username": "abc-1"})).unwrap();
+        assert_eq!(c.base_url().unwrap(), "https://192.168.1.7/api/abc-1/");
+        assert_eq!(c.endpoints().unwrap().origin, "https://192.168.1.7");
+        let c =
+            config(json!({"host": "192.168.1.7", "username": "abc-1", "apiVersion": 1})).unwrap();
         assert_eq!(c.base_url().unwrap(), "http://192.168.1.7/api/abc-1/");
+        assert!(!c.endpoints().unwrap().https);
+        let c = config(json!({"host": "http://h", "username": "u", "apiVersion": 2})).unwrap();
+        assert!(c.endpoints().unwrap_err().to_string().contains("HTTPS"));
+        let c = config(json!({"host": "h", "username": "u", "apiVersion": 3})).unwrap();
+        assert!(c.endpoints().is_err());
+        let c = config(json!({"host": "192.168.1.7", "username": "abc-1"})).unwrap();
         assert_eq!(c.sync_interval().unwrap(), Duration::from_secs(900));
         let c =
             config(json!({"host": "https://b.local:8443/", "username": "u", "syncInterval": "5s"}))

@@ -1,6 +1,8 @@
-//! The documented bridge responses of `tests/data/hue` through the pure parser.
+//! The documented bridge responses of `tests/data/hue` through the pure parsers.
 
 use super::parse::{self, HueError};
+use super::parse_v2;
+use super::sse::SseDecoder;
 use serde_json::Value;
 use switchyard_core::{Message, MessageType};
 
@@ -83,4 +85,67 @@ fn documented_config_and_errors() {
     assert!(e.is_unauthorized(), "{e}");
     assert!(matches!(e, HueError::Bridge { .. }));
     assert!(parse::parse_body(&fixture("set_light_state.json")).is_ok());
+}
+
+/// The v2 events of `v2/events.sse` land on the same nodes and fields as v1 reports them.
+#[test]
+fn recorded_v2_events_map_to_v1_fields() {
+    let body = parse::parse_body(&fixture("v2/resource.json")).unwrap();
+    let mut known = parse_v2::resources(&body).unwrap();
+    let mut out = Vec::new();
+    for item in SseDecoder::new().push(&fixture("v2/events.sse")) {
+        let event = item.unwrap();
+        assert!(event.id.is_some());
+        let d = parse_v2::events(event.data.as_bytes(), &mut known).unwrap();
+        assert!(d.rejected.is_empty(), "{:?}", d.rejected);
+        out.extend(d.messages);
+    }
+    let field = |node: &str, source: &str, key: &str| {
+        out.iter()
+            .filter(|m| m.node_id == node && m.source_id == source)
+            .filter_map(|m| value(m, key))
+            .next_back()
+            .unwrap_or_else(|| panic!("no {node}.{source}.{key} in {out:#?}"))
+    };
+    assert_eq!(field("light_1", "state", "power"), "0");
+    assert_eq!(field("light_1", "state", "brightness"), "200");
+    assert_eq!(field("light_1", "state", "color_temperature"), "366");
+    assert_eq!(field("light_1", "state", "color_x"), "0.4573");
+    assert_eq!(field("light_1", "state", "color_y"), "0.41");
+    assert_eq!(field("light_1", "state", "reachable"), "0");
+    assert_eq!(field("sensor_6", "state", "presence"), "1");
+    assert_eq!(field("sensor_5", "state", "temperature"), "23.4");
+    assert_eq!(field("sensor_7", "state", "lightlevel"), "16000");
+    // control_id 1 (from the resource list) and a long release.
+    assert_eq!(field("sensor_8", "state", "buttonevent"), "1003");
+    assert_eq!(field("sensor_5", "config", "battery"), "90");
+    assert_eq!(field("sensor_5", "", "battery_level"), "90");
+    // The grouped light has no node here.
+    assert!(out.iter().all(|m| !m.node_id.contains("group")));
+    assert!(
+        out.iter()
+            .all(|m| m.is_received && m.message_type == MessageType::Set)
+    );
+
+    // v1 reports the same fields under the same names: a v2 event only ever updates what a
+    // v1 poll created.
+    let lights = parse::lights(&parse::parse_body(&fixture("lights.json")).unwrap()).unwrap();
+    let sensors = parse::sensors(&parse::parse_body(&fixture("sensors.json")).unwrap()).unwrap();
+    let v1: Vec<&Message> = lights.iter().chain(&sensors).collect();
+    for m in &out {
+        for p in &m.payloads {
+            assert!(
+                v1.iter().any(|v| v.node_id == m.node_id
+                    && v.source_id == m.source_id
+                    && v.payloads
+                        .iter()
+                        .any(|q| q.key == p.key && q.metric_type == p.metric_type)),
+                "{}.{}.{} ({}) is not a v1 field",
+                m.node_id,
+                m.source_id,
+                p.key,
+                p.metric_type
+            );
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Lights: node `light_<id>` (name, type, model, software version), source `state` with fields
 //! `power`, `brightness`, `hue`, `saturation`, `color_temperature`, `reachable` (plus `alert`,
-//! `effect`, `color_mode`). Sensors: node `sensor_<id>`, source `state` with every state value
+//! `effect`, `color_mode`, and the CIE colour `xy` as `color_x`, `color_y`). Sensors: node `sensor_<id>`, source `state` with every state value
 //! but `lastupdated` (booleans binary, numbers gauges; a ZLLTemperature's hundredths of a degree
 //! become °C) and source `config` with `on`, `reachable`, `battery`.
 
@@ -89,7 +89,7 @@ fn source_presentation(node: &str, source: &str) -> Message {
         .received()
 }
 
-fn binary(key: &str, b: bool) -> Payload {
+pub(super) fn binary(key: &str, b: bool) -> Payload {
     Payload::new(key, if b { "1" } else { "0" }).with_metric_type("binary")
 }
 
@@ -161,6 +161,14 @@ pub fn light(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
             None => return Err(HueError::Shape(format!("light {id} `{from}` is {v}"))),
         }
     }
+    if let Some(xy) = state.get("xy") {
+        let pair = xy
+            .as_array()
+            .filter(|a| a.len() == 2)
+            .and_then(|a| Some((a[0].as_f64()?, a[1].as_f64()?)))
+            .ok_or_else(|| HueError::Shape(format!("light {id} `xy` is {xy}")))?;
+        set.payloads.extend(color_xy(pair.0, pair.1));
+    }
     Ok(vec![
         node_presentation(
             &node,
@@ -176,6 +184,21 @@ pub fn light(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
         source_presentation(&node, STATE_SOURCE),
         set.received(),
     ])
+}
+
+/// The CIE 1931 colour point as two fields (both APIs report it, v1 as `[x, y]`, v2 as `{x, y}`).
+pub(super) fn color_xy(x: f64, y: f64) -> [Payload; 2] {
+    [
+        Payload::new("color_x", x.to_string()).with_metric_type("gauge_float"),
+        Payload::new("color_y", y.to_string()).with_metric_type("gauge_float"),
+    ]
+}
+
+/// A temperature in °C, as every sensor's `temperature` field holds it.
+pub(super) fn celsius(key: &str, t: f64) -> Payload {
+    Payload::new(key, t.to_string())
+        .with_metric_type("gauge_float")
+        .with_unit("°C")
 }
 
 /// `GET sensors` → messages.
@@ -214,11 +237,9 @@ pub fn sensor(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
             }
             let p = match (k.as_str(), v.as_f64()) {
                 // ZLLTemperature reports hundredths of a degree Celsius.
-                ("temperature", Some(t)) if kind.contains("Temperature") => Some(
-                    Payload::new(k, format!("{}", t / 100.0))
-                        .with_metric_type("gauge_float")
-                        .with_unit("°C"),
-                ),
+                ("temperature", Some(t)) if kind.contains("Temperature") => {
+                    Some(celsius(k, t / 100.0))
+                }
                 _ => scalar(k, v),
             };
             set.payloads.extend(p);
@@ -251,7 +272,7 @@ pub fn sensor(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
 }
 
 /// Bridge ids are small numbers; anything else would make a strange node id or request path.
-fn check_id(id: &str) -> Result<(), HueError> {
+pub(super) fn check_id(id: &str) -> Result<(), HueError> {
     if id.is_empty() || id.len() > 16 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(HueError::Shape(format!("id {id:?}")));
     }
@@ -276,5 +297,7 @@ mod tests {
         assert!(lights(&json!({"1": {"name": "x"}})).is_err());
         assert!(lights(&json!({"../x": {"state": {}}})).is_err());
         assert!(lights(&json!({"1": {"state": {"on": [1]}}})).is_err());
+        assert!(lights(&json!({"1": {"state": {"xy": [0.1]}}})).is_err());
+        assert!(lights(&json!({"1": {"state": {"xy": "red"}}})).is_err());
     }
 }

@@ -1,11 +1,14 @@
-//! The running provider: a poll loop reading lights and sensors, and the outbound half turning
-//! sets and actions into bridge requests (re-reading what changed, so the controller sees the
-//! bridge's state rather than what was asked).
+//! The running provider: a poll loop reading lights and sensors (or, on an API v2 bridge, its
+//! event stream, see [`super::events`]), and the outbound half turning sets and actions into
+//! bridge requests (re-reading what changed, so the controller sees the bridge's state rather
+//! than what was asked).
 
 use super::command::{Command, to_command};
+use super::events::{self, EventStream};
 use super::parse::{self, HueError};
+use super::pin::PinnedCertificate;
 use crate::context::ProviderContext;
-use crate::error::GatewayError;
+use crate::error::{GatewayError, TransportError};
 use crate::provider::Provider;
 use crate::transport::http::HttpClient;
 use async_trait::async_trait;
@@ -15,15 +18,34 @@ use std::time::Duration;
 use switchyard_core::Message;
 
 pub(super) struct Bridge {
+    /// API v1, `…/api/<username>/`.
     pub client: HttpClient,
+    /// API v2, the bridge's root, with the `hue-application-key` header.
+    pub v2: HttpClient,
+    /// The certificate check of an HTTPS bridge, to say why a handshake was refused.
+    pub pin: Option<Arc<PinnedCertificate>>,
     pub ctx: ProviderContext,
 }
 
 impl Bridge {
+    /// A request that failed: a refused certificate is a config error (reconnecting will not
+    /// help until the config or the remembered fingerprint changes), anything else a transport
+    /// error (the gateway goes down and is restarted).
+    pub fn transport_error(&self, e: TransportError) -> GatewayError {
+        match self.pin.as_ref().and_then(|p| p.take_refusal()) {
+            Some(why) => GatewayError::Config(format!("philips_hue: {why}")),
+            None => e.into(),
+        }
+    }
+
     /// `Err` when the bridge cannot be reached (the gateway goes down); `Ok(Err)` for an answer
     /// that is not what was asked (status, garbage, the bridge's error list).
     pub async fn read(&self, path: &str) -> Result<Result<Value, HueError>, GatewayError> {
-        let resp = self.client.get(path).await?;
+        let resp = self
+            .client
+            .get(path)
+            .await
+            .map_err(|e| self.transport_error(e))?;
         Ok(answer(resp.status, &resp.body))
     }
 
@@ -70,7 +92,7 @@ impl Bridge {
     }
 }
 
-fn answer(status: u16, body: &[u8]) -> Result<Value, HueError> {
+pub(super) fn answer(status: u16, body: &[u8]) -> Result<Value, HueError> {
     if !(200..300).contains(&status) {
         let text: String = String::from_utf8_lossy(body).chars().take(120).collect();
         return Err(HueError::Shape(format!("HTTP {status}: {text}")));
@@ -96,7 +118,8 @@ impl Provider for HueProvider {
                 let resp = bridge
                     .client
                     .request(reqwest::Method::PUT, &path, Some(&body))
-                    .await?;
+                    .await
+                    .map_err(|e| bridge.transport_error(e))?;
                 if let Err(e) = answer(resp.status, &resp.body) {
                     // The bridge refused (unknown light, value out of range): sending again
                     // will not help.
@@ -110,7 +133,8 @@ impl Provider for HueProvider {
                     let resp = bridge
                         .client
                         .request(reqwest::Method::POST, path, None)
-                        .await?;
+                        .await
+                        .map_err(|e| bridge.transport_error(e))?;
                     if let Err(e) = answer(resp.status, &resp.body) {
                         bridge.ctx.reject(format!("POST {path}: {e}"));
                     }
@@ -121,10 +145,15 @@ impl Provider for HueProvider {
     }
 }
 
+/// Polls every `interval`, or follows the event stream when the bridge has one.
 pub(super) async fn run_inbound(
     bridge: Arc<Bridge>,
     interval: Duration,
+    events: Option<EventStream>,
 ) -> Result<(), GatewayError> {
+    if let Some(stream) = events {
+        return events::run(bridge, stream, interval).await;
+    }
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

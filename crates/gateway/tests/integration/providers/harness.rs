@@ -86,6 +86,11 @@ impl Harness {
         }
     }
 
+    /// The data directory the gateway service was given (what providers keep between runs).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn gateway_state(&self, id: &str) -> State {
         self.store
             .get::<Gateway>(id)

@@ -1,175 +1,202 @@
-//! Philips Hue against a fake bridge: a local HTTP server that serves the documented API v1
-//! responses of `tests/data/hue`, applies `PUT lights/<id>/state` to its copy as a bridge does,
-//! and records every request for the test to observe. Through the real gateway service,
-//! processor and storage.
+//! Philips Hue against the fake bridge of `switchyard_gateway::testing::hue_bridge` (the
+//! recorded API v1 and v2 responses and events of `tests/data/hue`, HTTPS with a test
+//! certificate, an event stream the test pushes recorded events through), through the real
+//! gateway service, processor and storage.
 
-use super::harness::{Harness, eventually, fixture, gateway};
+use super::harness::{Harness, eventually, gateway};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use switchyard_core::model::Status;
 use switchyard_core::{Message, MessageType, Payload};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Mutex;
+use switchyard_gateway::testing::hue_bridge::{
+    BridgeState, FakeHueBridge, HUE_USER, certificate_fingerprint, recorded_events,
+};
 
-const USER: &str = "ffffffffe0341b1b376a2389376a2389";
-
-#[derive(Default)]
-struct BridgeState {
-    lights: Value,
-    sensors: Value,
-    config: Value,
-    /// `METHOD path body` of every request after the first poll.
-    requests: Vec<String>,
-    /// Answer `GET lights` with a 500 and an HTML page.
-    broken: bool,
+fn count(bridge: &FakeHueBridge, prefix: &str) -> usize {
+    bridge
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with(prefix))
+        .count()
 }
 
-struct FakeBridge {
-    addr: std::net::SocketAddr,
-    state: Arc<Mutex<BridgeState>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeBridge {
-    async fn start(port: u16, state: Arc<Mutex<BridgeState>>) -> FakeBridge {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shared = state.clone();
-        // Connections live in the accept task's set, so aborting it drops them all (a bridge
-        // that lost power), keep-alive connections included.
-        let task = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                connections.spawn(serve(stream, shared.clone()));
-            }
-        });
-        FakeBridge { addr, state, task }
-    }
-
-    async fn requests(&self) -> Vec<String> {
-        self.state.lock().await.requests.clone()
-    }
-}
-
-fn initial_state() -> Arc<Mutex<BridgeState>> {
-    Arc::new(Mutex::new(BridgeState {
-        lights: fixture("hue/lights.json"),
-        sensors: fixture("hue/sensors.json"),
-        config: fixture("hue/config.json"),
-        ..Default::default()
-    }))
-}
-
-/// One connection: HTTP/1.1 requests with `content-length` bodies, kept alive.
-async fn serve(mut s: TcpStream, state: Arc<Mutex<BridgeState>>) {
-    let mut buf = Vec::new();
-    let mut chunk = vec![0; 8192];
-    loop {
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let len = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + len {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
-        buf.drain(..head_end + len);
-        let mut first = head.lines().next().unwrap_or("").split(' ');
-        let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-        let (status, answer) = respond(&state, method, path, &body).await;
-        let out = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
-        if s.write_all(out.as_bytes()).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// The bridge's answer, from its state.
-async fn respond(
-    state: &Mutex<BridgeState>,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> (&'static str, String) {
-    let mut st = state.lock().await;
-    if method != "GET" {
-        st.requests.push(format!("{method} {path} {body}"));
-    }
-    let Some(rest) = path.strip_prefix(&format!("/api/{USER}/")) else {
-        let e = json!([{"error": {"type": 1, "address": "/", "description": "unauthorized user"}}]);
-        return ("200 OK", e.to_string());
-    };
-    let parts: Vec<&str> = rest.split('/').collect();
-    let ok = |v: &Value| ("200 OK", v.to_string());
-    match (method, parts.as_slice()) {
-        ("GET", ["config"]) => ok(&st.config),
-        ("GET", ["lights"]) if st.broken => ("500 Internal Server Error", "<html>oops".into()),
-        ("GET", ["lights"]) => ok(&st.lights),
-        ("GET", ["sensors"]) => ok(&st.sensors),
-        ("GET", ["lights", id]) => ok(&st.lights[*id]),
-        ("GET", ["sensors", id]) => ok(&st.sensors[*id]),
-        ("POST", ["lights"]) | ("POST", ["sensors"]) => {
-            ok(&json!([{"success": {format!("/{}", parts[0]): "Searching for new devices"}}]))
-        }
-        ("PUT", ["lights", id, "state"]) => {
-            let Ok(Value::Object(change)) = serde_json::from_str::<Value>(body) else {
-                return ok(
-                    &json!([{"error": {"type": 2, "address": "/", "description": "body contains invalid json"}}]),
-                );
-            };
-            let Some(light) = st.lights.get_mut(*id).and_then(|l| l.get_mut("state")) else {
-                return ok(
-                    &json!([{"error": {"type": 3, "address": format!("/lights/{id}"), "description": format!("resource, /lights/{id}, not available")}}]),
-                );
-            };
-            let mut answer = Vec::new();
-            for (k, v) in change {
-                if k != "transitiontime" {
-                    light[&k] = v.clone();
-                }
-                answer.push(json!({"success": {format!("/lights/{id}/state/{k}"): v}}));
-            }
-            ok(&Value::Array(answer))
-        }
-        _ => ok(
-            &json!([{"error": {"type": 4, "address": path, "description": "method not available"}}]),
-        ),
-    }
-}
-
+/// API v2: changes arrive on the event stream with no poll; sets still go through v1; a cut
+/// stream is opened again; a lost bridge marks the gateway down until it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hue_lights_and_sensors_sets_and_a_lost_bridge() {
-    let bridge = FakeBridge::start(0, initial_state()).await;
+async fn hue_v2_event_stream_sets_reconnects_and_a_lost_bridge() {
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, true).unwrap();
+    let gw = gateway(
+        "hue2",
+        json!({
+            "type": "philips_hue",
+            "host": bridge.url(),
+            "username": HUE_USER,
+            "certificateFingerprint": certificate_fingerprint(),
+            // Far beyond the test: anything that changes comes from the event stream.
+            "syncInterval": "1h",
+        }),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("hue2", Status::Up).await;
+    // The first read (v1) creates the nodes and fields.
+    h.wait_field("hue2.light_1.state.power", json!(true)).await;
+    h.wait_field("hue2.sensor_6.state.presence", json!(false))
+        .await;
+    eventually("the event stream", || async {
+        (bridge.open_streams() == 1).then_some(())
+    })
+    .await;
+    let polls = count(&bridge, &format!("GET /api/{HUE_USER}/lights "));
+
+    // Recorded events change fields, with no poll in between.
+    for event in recorded_events() {
+        assert_eq!(bridge.push_event(&event), 1);
+    }
+    h.wait_field("hue2.light_1.state.power", json!(false)).await;
+    h.wait_field("hue2.light_1.state.brightness", json!(200))
+        .await;
+    h.wait_field("hue2.light_1.state.color_temperature", json!(366))
+        .await;
+    h.wait_field("hue2.light_1.state.color_x", json!(0.4573))
+        .await;
+    h.wait_field("hue2.sensor_6.state.presence", json!(true))
+        .await;
+    h.wait_field("hue2.sensor_5.state.temperature", json!(23.4))
+        .await;
+    h.wait_field("hue2.sensor_7.state.lightlevel", json!(16000))
+        .await;
+    h.wait_field("hue2.sensor_8.state.buttonevent", json!(1003))
+        .await;
+    h.wait_field("hue2.sensor_5.config.battery", json!(90))
+        .await;
+    assert_eq!(
+        count(&bridge, &format!("GET /api/{HUE_USER}/lights ")),
+        polls,
+        "the lights were polled"
+    );
+
+    // A set changes the bridge's light (v1 PUT), and the field follows.
+    let set = Message::new(MessageType::Set, "hue2", "light_2", "state")
+        .with_payload(Payload::new("power", "on"))
+        .with_payload(Payload::new("brightness", "200"));
+    h.send_to_gateway("hue2", &set).await;
+    h.wait_field("hue2.light_2.state.brightness", json!(200))
+        .await;
+    let light = bridge.state().lock().lights["2"]["state"].clone();
+    assert_eq!((&light["on"], &light["bri"]), (&json!(true), &json!(200)));
+
+    // Garbage on the stream is rejected and counted; the stream and gateway carry on.
+    let rejected = h.gateway_stats("hue2").rejected;
+    bridge.push_event("id: 1:0\ndata: <html>not json\n\n");
+    bridge.push_event("id: 2:0\ndata: [{\"type\":\"update\",\"data\":[{\"id_v1\":\"/lights/1\",\"type\":\"light\",\"on\":{\"on\":\"maybe\"}}]}]\n\n");
+    eventually("two rejections", || async {
+        (h.gateway_stats("hue2").rejected >= rejected + 2).then_some(())
+    })
+    .await;
+    assert_eq!(h.gateway_state("hue2").await.status, Status::Up);
+
+    // A cut stream is opened again and events flow on it.
+    bridge.drop_streams();
+    eventually("the stream opened again", || async {
+        let st = bridge.state().lock();
+        (st.streams_opened == 2).then_some(())
+    })
+    .await;
+    eventually("the reopened stream", || async {
+        (bridge.open_streams() == 1).then_some(())
+    })
+    .await;
+    bridge
+        .push_event(&recorded_events()[0].replace("\"on\":{\"on\":false}", "\"on\":{\"on\":true}"));
+    h.wait_field("hue2.light_1.state.power", json!(true)).await;
+    assert_eq!(h.gateway_state("hue2").await.status, Status::Up);
+
+    // Losing the bridge marks the gateway down; it comes back on the same address.
+    let port = bridge.addr().port();
+    let state = bridge.stop();
+    let down = eventually("gateway not up", || async {
+        let s = h.gateway_state("hue2").await;
+        (s.status != Status::Up).then_some(s)
+    })
+    .await;
+    assert!(!down.message.is_empty(), "{down:?}");
+    state.lock().lights["1"]["state"]["bri"] = json!(10);
+    let back = FakeHueBridge::start(state, port, true).unwrap();
+    h.wait_status("hue2", Status::Up).await;
+    h.wait_field("hue2.light_1.state.brightness", json!(10))
+        .await;
+    eventually("the stream after the restart", || async {
+        (back.open_streams() == 1).then_some(())
+    })
+    .await;
+    h.stop().await;
+}
+
+/// No fingerprint configured: the first certificate is trusted and remembered; a configured
+/// fingerprint that does not match is refused with both fingerprints in the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_certificate_trust_on_first_use_and_a_wrong_pin() {
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, true).unwrap();
+    let host = bridge.url();
+    let tofu = gateway(
+        "hue_tofu",
+        json!({"type": "philips_hue", "host": host, "username": HUE_USER, "syncInterval": "1h"}),
+    );
+    let wrong = gateway(
+        "hue_pinned",
+        json!({"type": "philips_hue", "host": host, "username": HUE_USER,
+               "certificateFingerprint": "00".repeat(32)}),
+    );
+    let h = Harness::start(&[tofu, wrong]).await;
+    h.wait_status("hue_tofu", Status::Up).await;
+    h.wait_field("hue_tofu.light_1.state.brightness", json!(144))
+        .await;
+    let learned =
+        std::fs::read_to_string(h.data_dir().join("philips_hue/hue_tofu.sha256")).unwrap();
+    assert_eq!(learned.trim(), certificate_fingerprint());
+    let s = eventually("the pinned gateway refused", || async {
+        let s = h.gateway_state("hue_pinned").await;
+        (s.status != Status::Up && s.message.contains("fingerprint")).then_some(s)
+    })
+    .await;
+    assert!(s.message.contains(&certificate_fingerprint()), "{s:?}");
+    h.stop().await;
+}
+
+/// A bridge without API v2 (404 on /clip/v2) is polled over v1, on HTTPS all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_without_v2_falls_back_to_polling() {
+    let state = BridgeState::recorded();
+    state.lock().v2 = false;
+    let bridge = FakeHueBridge::start(state, 0, true).unwrap();
+    let gw = gateway(
+        "hue_v1",
+        json!({"type": "philips_hue", "host": bridge.url(), "username": HUE_USER,
+               "certificateFingerprint": certificate_fingerprint(), "syncInterval": "200ms"}),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("hue_v1", Status::Up).await;
+    h.wait_field("hue_v1.light_1.state.power", json!(true))
+        .await;
+    bridge.state().lock().lights["1"]["state"]["on"] = json!(false);
+    h.wait_field("hue_v1.light_1.state.power", json!(false))
+        .await;
+    assert!(count(&bridge, "GET /clip/v2/resource") >= 1);
+    assert_eq!(count(&bridge, "GET /eventstream"), 0);
+    h.stop().await;
+}
+
+/// API v1 over plain HTTP (`apiVersion: 1`): polled, sets observed, 500s rejected, a lost
+/// bridge marks the gateway down and it recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_v1_lights_and_sensors_sets_and_a_lost_bridge() {
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, false).unwrap();
     let gw = gateway(
         "hue",
         json!({
             "type": "philips_hue",
-            "host": bridge.addr.to_string(),
-            "username": USER,
+            "host": bridge.addr().to_string(),
+            "username": HUE_USER,
+            "apiVersion": 1,
             "syncInterval": "300ms",
         }),
     );
@@ -182,6 +209,8 @@ async fn hue_lights_and_sensors_sets_and_a_lost_bridge() {
     h.wait_field("hue.light_1.state.power", json!(true)).await;
     h.wait_field("hue.light_2.state.power", json!(false)).await;
     h.wait_field("hue.light_1.state.color_temperature", json!(467))
+        .await;
+    h.wait_field("hue.light_1.state.color_x", json!(0.5128))
         .await;
     h.wait_field("hue.sensor_5.state.temperature", json!(22.15))
         .await;
@@ -203,9 +232,8 @@ async fn hue_lights_and_sensors_sets_and_a_lost_bridge() {
     let put = eventually("the PUT", || async {
         bridge
             .requests()
-            .await
             .into_iter()
-            .find(|r| r.starts_with(&format!("PUT /api/{USER}/lights/2/state")))
+            .find(|r| r.starts_with(&format!("PUT /api/{HUE_USER}/lights/2/state")))
     })
     .await;
     let body: Value = serde_json::from_str(put.splitn(3, ' ').nth(2).unwrap()).unwrap();
@@ -221,41 +249,44 @@ async fn hue_lights_and_sensors_sets_and_a_lost_bridge() {
         .with_payload(Payload::new("discover_nodes", ""));
     h.send_to_gateway("hue", &discover).await;
     eventually("the searches", || async {
-        let r = bridge.requests().await;
+        let r = bridge.requests();
         (r.iter()
-            .any(|r| r.starts_with(&format!("POST /api/{USER}/lights")))
+            .any(|r| r.starts_with(&format!("POST /api/{HUE_USER}/lights")))
             && r.iter()
-                .any(|r| r.starts_with(&format!("POST /api/{USER}/sensors"))))
+                .any(|r| r.starts_with(&format!("POST /api/{HUE_USER}/sensors"))))
         .then_some(())
     })
     .await;
     assert!(
-        !bridge.requests().await.iter().any(|r| r.contains("999")),
+        !bridge.requests().iter().any(|r| r.contains("999")),
         "an out-of-range brightness was sent"
+    );
+    assert_eq!(
+        count(&bridge, "GET /clip/v2"),
+        0,
+        "apiVersion 1 asked for v2"
     );
 
     // A bridge answering 500 and garbage: rejected and counted, the gateway stays up.
-    bridge.state.lock().await.broken = true;
+    bridge.state().lock().broken = true;
     eventually("a rejected poll", || async {
         (h.gateway_stats("hue").rejected > 0).then_some(())
     })
     .await;
     assert_eq!(h.gateway_state("hue").await.status, Status::Up);
-    bridge.state.lock().await.broken = false;
+    bridge.state().lock().broken = false;
 
     // Losing the bridge marks the gateway down; it comes back on the same address.
-    let port = bridge.addr.port();
-    let state = bridge.state.clone();
-    bridge.task.abort();
-    let _ = bridge.task.await;
+    let port = bridge.addr().port();
+    let state = bridge.stop();
     let down = eventually("gateway not up", || async {
         let s = h.gateway_state("hue").await;
         (s.status != Status::Up).then_some(s)
     })
     .await;
     assert!(!down.message.is_empty(), "{down:?}");
-    state.lock().await.lights["1"]["state"]["bri"] = json!(10);
-    let _back = FakeBridge::start(port, state).await;
+    state.lock().lights["1"]["state"]["bri"] = json!(10);
+    let _back = FakeHueBridge::start(state, port, false).unwrap();
     h.wait_status("hue", Status::Up).await;
     h.wait_field("hue.light_1.state.brightness", json!(10))
         .await;
@@ -264,10 +295,11 @@ async fn hue_lights_and_sensors_sets_and_a_lost_bridge() {
 
 #[tokio::test]
 async fn an_unknown_username_is_a_config_error() {
-    let bridge = FakeBridge::start(0, initial_state()).await;
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, true).unwrap();
     let gw = gateway(
         "hue_bad",
-        json!({"type": "philips_hue", "host": bridge.addr.to_string(), "username": "nobody"}),
+        json!({"type": "philips_hue", "host": bridge.url(), "username": "nobody",
+               "certificateFingerprint": certificate_fingerprint()}),
     );
     let h = Harness::start(&[gw]).await;
     let s = eventually("gateway error", || async {
