@@ -136,8 +136,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("firmware files: {}", report.firmware_files);
             println!(
-                "users: {} keep their MyController (bcrypt) password hash and are labelled \
-                 password_reset_required=true",
+                "users: {} keep their MyController (bcrypt) password hash until their first login \
+                 replaces it (labelled password_reset_required=true until then)",
                 report.users_to_reset
             );
             if report.encrypted_secrets > 0 {

@@ -13,7 +13,7 @@ pub use bootstrap::{ADMIN_PASSWORD_FILE, ensure_admin};
 pub use middleware::{
     CurrentUser, Gate, authenticate, authorize, check_service_token, query_token,
 };
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, is_foreign_hash, verify_password};
 pub use rate_limit::LoginLimiter;
 pub use roles::{Access, ROLES};
 pub use sessions::{Session, Sessions};

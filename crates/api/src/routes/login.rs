@@ -1,4 +1,7 @@
-use crate::auth::{CurrentUser, check_service_token, service_token, verify_password};
+use crate::auth::{
+    CurrentUser, check_service_token, hash_password, is_foreign_hash, service_token,
+    verify_password,
+};
 use crate::error::ApiError;
 use crate::state::ApiState;
 use axum::extract::State;
@@ -46,11 +49,48 @@ async fn password_login(state: &ApiState, req: &Login) -> Result<User, ApiError>
             .clone(),
     };
     let password = req.password.clone();
+    let foreign = is_foreign_hash(&hash);
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    user.filter(|_| ok)
-        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))
+    let user = user
+        .filter(|_| ok)
+        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    if foreign {
+        return Ok(rehash(state, user, req.password.clone()).await);
+    }
+    Ok(user)
+}
+
+/// A user imported with MyController's bcrypt hash just proved the password: store Switchyard's
+/// argon2 hash in its place (and drop the import's reset reminder). A failure here is logged and
+/// the login still succeeds: the bcrypt hash keeps working and is replaced at the next login.
+async fn rehash(state: &ApiState, mut user: User, password: String) -> User {
+    let hashed = tokio::task::spawn_blocking(move || hash_password(&password)).await;
+    let hash = match hashed {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(e)) => {
+            tracing::warn!(user = %user.id, error = %e, "login: could not rehash a bcrypt password");
+            return user;
+        }
+        Err(e) => {
+            tracing::warn!(user = %user.id, error = %e, "login: could not rehash a bcrypt password");
+            return user;
+        }
+    };
+    let before = user.clone();
+    user.password = hash;
+    user.labels.remove("password_reset_required");
+    match state.store.update(&user).await {
+        Ok(()) => {
+            tracing::info!(user = %user.id, "login: replaced an imported bcrypt hash with argon2");
+            user
+        }
+        Err(e) => {
+            tracing::warn!(user = %user.id, error = %e, "login: could not store the rehashed password");
+            before
+        }
+    }
 }
 
 pub async fn login(

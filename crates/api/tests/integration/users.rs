@@ -209,3 +209,58 @@ async fn settings_are_read_by_viewers_and_changed_by_admins() {
     let status = h.send(Method::GET, "/api/status", None, None).await;
     assert_eq!(status.body["loginMessage"], "Welcome home");
 }
+
+#[tokio::test]
+async fn an_imported_bcrypt_password_logs_in_once_and_becomes_argon2() {
+    use switchyard_core::model::User;
+    let h = Harness::new().await;
+    // MyController's hashes: Openwall's `$2a$` test vector, and a `$2y$` one.
+    let two_y = bcrypt::hash_with_result("mc's password", 4)
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoY);
+    for (id, hash, password) in [
+        (
+            "mc_a",
+            "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW".to_string(),
+            "U*U",
+        ),
+        ("mc_y", two_y, "mc's password"),
+    ] {
+        let mut user = User {
+            id: id.into(),
+            username: id.into(),
+            password: hash.clone(),
+            roles: vec!["viewer".into()],
+            ..Default::default()
+        };
+        user.labels
+            .insert("password_reset_required".into(), "true".into());
+        h.state.store.insert(&user).await.unwrap();
+        let login = |password: &str| {
+            h.send(
+                Method::POST,
+                "/api/user/login",
+                None,
+                Some(json!({"username": id, "password": password})),
+            )
+        };
+        assert_error(&login("wrong").await, 401, "unauthorized");
+        let stored: User = h.state.store.get(id).await.unwrap().unwrap();
+        assert_eq!(stored.password, hash, "a failed login changes nothing");
+
+        let r = login(password).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.body);
+        assert!(r.body["token"].as_str().is_some_and(|t| !t.is_empty()));
+        let stored: User = h.state.store.get(id).await.unwrap().unwrap();
+        assert!(
+            stored.password.starts_with("$argon2id$"),
+            "{id}: rehashed, got {}",
+            stored.password
+        );
+        assert!(!stored.labels.contains_key("password_reset_required"));
+
+        // The new hash takes the same password, and only that one.
+        assert_eq!(login(password).await.status, 200);
+        assert_error(&login("wrong").await, 401, "unauthorized");
+    }
+}
