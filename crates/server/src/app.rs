@@ -76,6 +76,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening storage")?;
+    let watched = crate::storage_health::Watched::new(storage);
+    let storage: Arc<dyn switchyard_core::storage::Storage> = watched.clone();
     let store = Store::new(storage.clone());
     let metrics = crate::backends::open_metrics(&cfg.metrics, &cfg.data_dir)
         .await
@@ -190,7 +192,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             json!({
                 "states": states.snapshot(),
                 "bus": {"type": bus.name(), "stats": bus.stats()},
-                "storage": {"type": storage_name},
+                "storage": {"type": storage_name, "health": watched.health()},
                 "metrics": {"type": metrics.name(), "stats": metrics.stats()},
                 "processor": processor_stats.snapshot(),
                 "gateways": gateway_stats.snapshot(),
@@ -209,7 +211,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     api_state.started = started;
     let web_dir = cfg.http.web_dir.clone();
     let api = switchyard_api::router(api_state)
-        .fallback(move |req| crate::web::serve(web_dir.clone(), req));
+        .fallback(move |req| crate::web::serve(web_dir.clone(), req))
+        .layer(axum::middleware::map_response(crate::headers::add));
     let listener = tokio::net::TcpListener::bind(&cfg.http.address)
         .await
         .with_context(|| format!("listening on {}", cfg.http.address))?;

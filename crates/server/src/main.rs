@@ -4,9 +4,11 @@ mod app;
 mod backends;
 mod cli;
 mod distributed;
+mod headers;
 mod logging;
 mod status;
 mod storage_cmd;
+mod storage_health;
 mod web;
 
 use clap::Parser;

@@ -1,7 +1,9 @@
-//! SIGKILL in the middle of writes: every write the server acknowledged is there after a restart.
+//! SIGKILL in the middle of writes: every write the server acknowledged is there after a restart,
+//! with the embedded storage and with PostgreSQL.
 
 use crate::server::Server;
 use serde_json::json;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +12,26 @@ const WRITERS: usize = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Server::start(dir.path(), &[], &[]).await;
+    kill_under_load_and_check(dir.path(), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_write_survives_sigkill_with_postgres() {
+    let Some(pg) =
+        crate::postgres::Schema::create("every_acknowledged_write_survives_sigkill_with_postgres")
+    else {
+        return;
+    };
+    let env = pg.env_for(&pg.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    kill_under_load_and_check(dir.path(), &env).await;
+}
+
+/// Eight writers post data repositories until 500 are acknowledged, then the server gets
+/// SIGKILL; after a restart with the same `env` every acknowledged id is stored.
+async fn kill_under_load_and_check(dir: &Path, env: &[(&str, &str)]) {
+    let mut s = Server::start(dir, env, &[]).await;
     let token = s.login().await;
     let acked = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();
@@ -51,7 +72,7 @@ async fn every_acknowledged_write_survives_sigkill() {
     let acked = acked.lock().clone();
     assert!(acked.len() >= 500);
 
-    let s = Server::start(dir.path(), &[], &[]).await;
+    let s = Server::start(dir, env, &[]).await;
     let token = s.login().await;
     let page: serde_json::Value = s
         .client

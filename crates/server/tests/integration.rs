@@ -9,6 +9,9 @@ mod cli;
 mod crash;
 #[cfg(feature = "bus-nats")]
 mod distributed;
+mod faults_disk;
 mod mysensors;
+mod postgres;
+mod security;
 mod server;
 mod shutdown;

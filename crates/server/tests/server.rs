@@ -13,6 +13,8 @@ pub struct Server {
     pub child: Child,
     pub base: String,
     pub client: reqwest::Client,
+    /// Every line the process logged so far (stderr), for tests that look for or at messages.
+    pub log: std::sync::Arc<parking_lot::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -39,9 +41,11 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn switchyard");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let log = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
         let address = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 eprintln!("[switchyard] {line}");
+                log.lock().push(line.clone());
                 if line.contains("switchyard is ready") {
                     let addr = line
                         .split_whitespace()
@@ -55,9 +59,11 @@ impl Server {
         .await
         .expect("switchyard ready within 60 s");
         // Keep draining the log so the process never blocks on a full pipe.
+        let kept = log.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 eprintln!("[switchyard] {line}");
+                kept.lock().push(line);
             }
         });
         // reqwest is built with rustls and no provider of its own (the workspace's one TLS stack).
@@ -69,6 +75,7 @@ impl Server {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            log,
         }
     }
 

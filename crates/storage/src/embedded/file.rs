@@ -48,6 +48,13 @@ pub(crate) fn open(path: &Path) -> Result<(Database, Tables), StorageError> {
     Ok((db, tables))
 }
 
+/// Opens the database again (after a failed write) without reading it: the caller's tables
+/// already hold what is committed.
+pub(crate) fn reopen(path: &Path) -> Result<Database, StorageError> {
+    Database::create(path)
+        .map_err(|e| StorageError::Backend(format!("reopening {}: {e}", path.display())))
+}
+
 /// Writes `changes` in one transaction that is on disk when this returns.
 pub(crate) fn write(db: &Database, changes: &Changes) -> Result<(), StorageError> {
     let mut txn = db.begin_write().map_err(failed)?;

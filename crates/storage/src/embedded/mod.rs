@@ -53,7 +53,8 @@ impl EmbeddedStorage {
         let tables = Arc::new(RwLock::new(tables));
         let (queue, requests) = mpsc::channel(config.queue_capacity);
         let mut writer = Writer {
-            db,
+            db: Some(db),
+            path: path.clone(),
             tables: tables.clone(),
             max_batch: config.max_batch,
             commits: 0,

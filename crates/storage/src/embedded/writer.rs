@@ -6,6 +6,7 @@ use crate::table::{Changes, Tables};
 use parking_lot::RwLock;
 use redb::Database;
 use std::mem;
+use std::path::PathBuf;
 use std::sync::Arc;
 use switchyard_core::storage::{StorageError, WriteOp};
 use tokio::sync::{mpsc, oneshot};
@@ -24,7 +25,10 @@ pub(crate) struct Request {
 }
 
 pub(crate) struct Writer {
-    pub db: Database,
+    /// `None` after a failed commit, until the next write reopens it.
+    pub db: Option<Database>,
+    /// The file, to reopen it after a failed commit.
+    pub path: PathBuf,
     /// What readers see; only this thread changes it, and only after a commit.
     pub tables: Arc<RwLock<Tables>>,
     pub max_batch: usize,
@@ -70,9 +74,13 @@ impl Writer {
             }
         }
         if !changes.is_empty() {
-            if let Err(e) = file::write(&self.db, &changes) {
+            if let Err(e) = self.database().and_then(|db| file::write(db, &changes)) {
                 tracing::error!(error = %e, writes = accepted.len(), "storage commit failed");
-                let message = e.to_string();
+                self.after_failure();
+                let message = match e {
+                    StorageError::Backend(m) => m,
+                    other => other.to_string(),
+                };
                 for reply in accepted {
                     let _ = reply.send(Err(StorageError::Backend(message.clone())));
                 }
@@ -88,12 +96,36 @@ impl Writer {
     }
 
     fn replace(&mut self, tables: Tables, reply: Reply) {
-        let result = file::replace(&self.db, &tables);
-        if result.is_ok() {
-            self.commits += 1;
-            *self.tables.write() = tables;
+        let result = self.database().and_then(|db| file::replace(db, &tables));
+        match &result {
+            Ok(()) => {
+                self.commits += 1;
+                *self.tables.write() = tables;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storage replace failed");
+                self.after_failure();
+            }
         }
         let _ = reply.send(result);
+    }
+
+    /// The open database, reopening it if a failure closed it.
+    fn database(&mut self) -> Result<&Database, StorageError> {
+        if self.db.is_none() {
+            self.db = Some(file::reopen(&self.path)?);
+            tracing::info!(path = %self.path.display(), "storage reopened after a failed write");
+        }
+        Ok(self.db.as_ref().expect("just opened"))
+    }
+
+    /// After an I/O error (a full disk, say) redb refuses every further transaction until the
+    /// file is closed and opened again. Readers are unaffected: they use the in-memory tables,
+    /// which hold exactly what was committed. The failed transaction was never committed, so
+    /// the reopened file holds the same. The reopen happens at the next write, so a disk that is
+    /// still full costs one failed open per write batch, not a busy loop.
+    fn after_failure(&mut self) {
+        self.db = None;
     }
 }
 
@@ -114,7 +146,8 @@ mod tests {
     /// Queues `work` before the writer starts, as concurrent callers do while it is busy, then
     /// runs it until the queue is empty.
     fn run_queued(dir: &Path, work: Vec<Work>) -> (Writer, Vec<Result<(), StorageError>>) {
-        let (db, tables) = file::open(&dir.join(file::FILE_NAME)).unwrap();
+        let path = dir.join(file::FILE_NAME);
+        let (db, tables) = file::open(&path).unwrap();
         let (tx, rx) = mpsc::channel(work.len());
         let mut answers = Vec::new();
         for work in work {
@@ -124,7 +157,8 @@ mod tests {
         }
         drop(tx);
         let mut writer = Writer {
-            db,
+            db: Some(db),
+            path,
             tables: Arc::new(RwLock::new(tables)),
             max_batch: 256,
             commits: 0,
