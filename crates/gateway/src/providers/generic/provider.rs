@@ -1,22 +1,28 @@
 //! The running provider: payloads through `onReceive` into messages, messages through `onSend`
-//! into publishes, and the HTTP endpoints' poll loops.
+//! (the node's script, else the provider's) into publishes or HTTP requests, and the HTTP
+//! endpoints' poll loops with their `preRun`/`postRun` calls.
 
-use super::config::{PolledEndpoint, Scripts};
+use super::config::{NodeConfig, PolledEndpoint, Scripts};
+use super::http::{CookieJar, GenericHttp};
 use super::mapping;
 use crate::context::ProviderContext;
-use crate::error::GatewayError;
+use crate::error::{GatewayError, TransportError};
 use crate::provider::Provider;
-use crate::transport::http::HttpClient;
 use crate::transport::{FrameSink, FrameSource, Inbound, RawFrame};
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchyard_core::Message;
 use switchyard_script::ScriptEngine;
 
+/// The key of `nodes` that applies to a node without an entry of its own.
+pub const DEFAULT_NODE: &str = "default";
+
 pub(super) struct Scripted {
     pub engine: ScriptEngine,
     pub scripts: Scripts,
+    pub nodes: BTreeMap<String, NodeConfig>,
     pub ctx: ProviderContext,
 }
 
@@ -34,47 +40,92 @@ impl Scripted {
                 .map_err(|e| format!("onReceive: {e}"))
         };
         match result.and_then(|v| mapping::messages(&v)) {
-            Ok(messages) => {
-                for m in messages {
-                    self.ctx.emit(m).await;
-                }
-            }
+            Ok(messages) => self.emit(messages).await,
             Err(reason) => self.ctx.reject(format!("{what}: {reason}")),
         }
     }
+
+    async fn emit(&self, messages: Vec<Message>) {
+        for m in messages {
+            self.ctx.emit(m).await;
+        }
+    }
+
+    /// The node's config (or `default`'s) and the `onSend` result for `msg`.
+    async fn on_send(&self, msg: &Message) -> Result<(Option<&NodeConfig>, Value), GatewayError> {
+        let node = self
+            .nodes
+            .get(&msg.node_id)
+            .or_else(|| self.nodes.get(DEFAULT_NODE));
+        let script = match node {
+            Some(n) if !n.script.trim().is_empty() => &n.script,
+            _ => &self.scripts.on_send,
+        };
+        if script.trim().is_empty() {
+            return Err(GatewayError::Unsupported(format!(
+                "no `script.onSend` (nor a script in `nodes`) for node `{}`",
+                msg.node_id
+            )));
+        }
+        let config_in = node
+            .map(|n| serde_json::to_value(n).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null);
+        let result = self
+            .engine
+            .run(script, &mapping::send_globals(msg, config_in))
+            .await
+            .map_err(|e| GatewayError::Unsupported(format!("onSend: {e}")))?;
+        Ok((node, result))
+    }
+}
+
+/// Where messages for devices go.
+pub(super) enum Outlet {
+    Mqtt(Arc<dyn FrameSink>),
+    Http(GenericHttp),
 }
 
 pub(super) struct GenericProvider {
     pub scripted: Arc<Scripted>,
-    /// The MQTT connection; `None` over HTTP.
-    pub sink: Option<Arc<dyn FrameSink>>,
+    pub outlet: Outlet,
+}
+
+fn unsupported(e: String) -> GatewayError {
+    GatewayError::Unsupported(format!("onSend: {e}"))
 }
 
 #[async_trait]
 impl Provider for GenericProvider {
     async fn post(&self, msg: &Message) -> Result<(), GatewayError> {
-        let Some(sink) = &self.sink else {
-            return Err(GatewayError::Unsupported(
-                "generic HTTP gateways only poll; sending is not supported yet".into(),
-            ));
-        };
-        let script = &self.scripted.scripts.on_send;
-        if script.trim().is_empty() {
-            return Err(GatewayError::Unsupported(
-                "no `script.onSend` to turn the message into a publish".into(),
-            ));
-        }
-        let result = self
-            .scripted
-            .engine
-            .run(script, &mapping::send_globals(msg))
-            .await
-            .map_err(|e| GatewayError::Unsupported(format!("onSend: {e}")))?;
-        match mapping::publish(&result)
-            .map_err(|e| GatewayError::Unsupported(format!("onSend: {e}")))?
-        {
-            Some((topic, payload)) => Ok(sink.send(RawFrame::publish(topic, payload)).await?),
-            None => Ok(()),
+        let (node, result) = self.scripted.on_send(msg).await?;
+        match &self.outlet {
+            Outlet::Mqtt(sink) => {
+                let topics = node.map(|n| n.topic.as_slice()).unwrap_or_default();
+                for (topic, payload) in mapping::publishes(&result, topics).map_err(unsupported)? {
+                    sink.send(RawFrame::publish(topic, payload)).await?;
+                }
+                Ok(())
+            }
+            Outlet::Http(http) => {
+                let base = node.map(NodeConfig::call).unwrap_or_default();
+                let send = mapping::http_send(&result, base).map_err(unsupported)?;
+                self.scripted.emit(send.messages).await;
+                let Some(call) = send.call else {
+                    return Ok(());
+                };
+                let answer = http.call(&call, &CookieJar::default()).await?;
+                if call.succeeded(answer.status) {
+                    Ok(())
+                } else {
+                    Err(TransportError::Send(format!(
+                        "{} {}: HTTP {}",
+                        call.method.as_deref().unwrap_or("GET"),
+                        call.url,
+                        answer.status
+                    ))
+                    .into())
+                }
+            }
         }
     }
 }
@@ -108,7 +159,7 @@ pub(super) async fn run_mqtt(
 
 pub(super) async fn run_http(
     scripted: Arc<Scripted>,
-    client: HttpClient,
+    client: GenericHttp,
     endpoints: Vec<PolledEndpoint>,
 ) -> Result<(), GatewayError> {
     let mut polls = tokio::task::JoinSet::new();
@@ -128,25 +179,52 @@ pub(super) async fn run_http(
 
 async fn poll(
     scripted: Arc<Scripted>,
-    client: HttpClient,
+    client: GenericHttp,
     e: PolledEndpoint,
 ) -> Result<(), GatewayError> {
     let mut tick = tokio::time::interval(e.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let what = format!("endpoint {}", e.name);
     loop {
         tick.tick().await;
-        let resp = client
-            .request(e.method.clone(), &e.path, e.body.as_ref())
-            .await?;
-        let what = format!("endpoint {}", e.name);
-        if !(200..300).contains(&resp.status) {
-            scripted.ctx.reject(format!("{what}: HTTP {}", resp.status));
+        let mut jar = CookieJar::default();
+        let mut pre_run = Map::new();
+        let mut failed = None;
+        for (name, call) in &e.pre_run {
+            let answer = client.call(call, &jar).await?;
+            jar.keep(&answer.cookies);
+            if !call.succeeded(answer.status) {
+                failed = Some(format!("{what}: preRun {name}: HTTP {}", answer.status));
+                break;
+            }
+            pre_run.insert(name.clone(), answer.to_script());
+        }
+        if let Some(reason) = failed {
+            scripted.ctx.reject(reason);
             continue;
         }
-        let extra = [
-            ("statusCode", json!(resp.status)),
-            ("endpoint", json!(e.name)),
-        ];
-        scripted.receive(&what, &e.script, &resp.body, &extra).await;
+        let answer = client.call(&e.call, &jar).await?;
+        if e.call.succeeded(answer.status) {
+            let extra = [
+                ("statusCode", json!(answer.status)),
+                ("endpoint", json!(e.name)),
+                ("preRunResponse", Value::Object(pre_run)),
+            ];
+            scripted
+                .receive(&what, &e.script, &answer.body, &extra)
+                .await;
+        } else {
+            scripted
+                .ctx
+                .reject(format!("{what}: HTTP {}", answer.status));
+        }
+        for (name, call) in &e.post_run {
+            let answer = client.call(call, &jar).await?;
+            if !call.succeeded(answer.status) {
+                scripted
+                    .ctx
+                    .reject(format!("{what}: postRun {name}: HTTP {}", answer.status));
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@
 use super::harness::{Harness, WAIT, eventually, gateway, listening, peer_missing, unique};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::model::Status;
 use switchyard_core::{Message, MessageType, Payload};
@@ -39,6 +40,9 @@ async fn generic_mqtt_scripts_through_mosquitto() {
                 "subscribe": format!("{root}/+/data"),
             },
             "script": {"onReceive": ON_RECEIVE, "onSend": ON_SEND.replace("ROOT", &root)},
+            // The lamp has a topic and a script of its own; the script sees its entry.
+            "nodes": {"lamp": {"topic": format!("{root}/lamp/set"),
+                               "script": "({dataOut: configIn.topic[0] + ' ' + dataIn.payloads[0].value})"}},
         }),
     );
     let h = Harness::start(&[gw]).await;
@@ -111,6 +115,16 @@ async fn generic_mqtt_scripts_through_mosquitto() {
         serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
         json!({"target": "19"})
     );
+    // The lamp's set goes through its own script to its own topic.
+    let set = Message::new(MessageType::Set, "gen", "lamp", "light")
+        .with_payload(Payload::new("on", "1"));
+    h.send_to_gateway("gen", &set).await;
+    let (topic, payload) = tokio::time::timeout(WAIT, commands.recv())
+        .await
+        .expect("no command reached the lamp")
+        .unwrap();
+    assert_eq!(topic, format!("{root}/lamp/set"));
+    assert_eq!(payload, format!("{root}/lamp/set 1"));
     pump.abort();
     h.stop().await;
 }
@@ -183,6 +197,210 @@ async fn generic_http_polls_endpoints_through_a_script() {
     eventually("genhttp down", || async {
         let s = h.gateway_state("genhttp").await;
         (s.status != Status::Up).then_some(s)
+    })
+    .await;
+    h.stop().await;
+}
+
+/// One request the device server took: request line, lower-cased headers, body.
+type Seen = (String, Vec<(String, String)>, String);
+
+/// A device with a login: `POST /api/login` answers a session cookie, `GET /api/status` answers
+/// readings only with that cookie (401 without), `POST /api/logout` and `PUT /api/relay` answer
+/// 200. Every request is kept.
+async fn login_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = vec![0; 4096];
+            let mut req = Vec::new();
+            let head_end = loop {
+                if let Some(i) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i;
+                }
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break req.len(),
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            };
+            let head = String::from_utf8_lossy(&req[..head_end]).to_string();
+            let mut lines = head.lines();
+            let line = lines.next().unwrap_or("").to_string();
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect();
+            let length: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            while req.len() < head_end + 4 + length {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            }
+            let body =
+                String::from_utf8_lossy(req.get(head_end + 4..).unwrap_or_default()).to_string();
+            let cookie = headers
+                .iter()
+                .any(|(k, v)| k == "cookie" && v.contains("sid=s3cret"));
+            let mut words = line.split(' ');
+            let method = words.next().unwrap_or("");
+            let path = words.next().unwrap_or("").split('?').next().unwrap_or("");
+            let (status, extra, answer) = match [method, path] {
+                ["POST", "/api/login"] => (
+                    200,
+                    "set-cookie: sid=s3cret; Path=/; HttpOnly\r\n",
+                    json!({"user": "u1"}),
+                ),
+                ["GET", "/api/status"] if cookie => (200, "", json!({"meter": {"power_w": 230}})),
+                ["GET", "/api/status"] => (401, "", json!({"error": "login first"})),
+                ["POST", "/api/logout"] => (200, "", json!({})),
+                [_, path] if path.starts_with("/api/relay") => (200, "", json!({"ok": true})),
+                _ => (404, "", json!({})),
+            };
+            keep.lock().unwrap().push((line, headers, body));
+            let answer = answer.to_string();
+            let head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(answer.as_bytes()).await;
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_http_logs_in_before_polling_and_sends_sets_as_requests() {
+    let (addr, seen) = login_server().await;
+    let gw = gateway(
+        "genlogin",
+        json!({
+            "type": "generic",
+            "protocol": {"type": "http", "url": format!("http://{addr}/api")},
+            "endpoints": {
+                "meter": {
+                    "url": "status",
+                    "executionInterval": "200ms",
+                    "queryParameters": {"fields": "power"},
+                    "preRun": {"login": {"url": "login", "method": "POST",
+                                         "body": {"user": "u1", "password": "p"}}},
+                    "postRun": {"logout": {"url": "logout", "method": "POST"}},
+                    "script": r#"({dataOut: [{nodeId: "meter1", sourceId: "power", type: "set",
+                        payloads: [{key: "watts", value: dataIn.meter.power_w, metricType: "gauge"},
+                                   {key: "user", value: preRunResponse.login.body.user,
+                                    metricType: "string"}]}]})"#
+                }
+            },
+            "nodes": {"default": {"url": "relay", "method": "PUT", "headers": {"X-Key": "k1"}}},
+            "script": {"onSend": r#"
+                const p = dataIn.payloads[0];
+                ({execute: true, queryParameters: {node: dataIn.nodeId},
+                  body: {[p.key]: p.value},
+                  dataOut: [{nodeId: dataIn.nodeId, sourceId: dataIn.sourceId, type: "set",
+                             payloads: [{key: p.key, value: p.value, metricType: "binary"}]}]})"#},
+        }),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("genlogin", Status::Up).await;
+    // Readings only come with the login's cookie; the script saw the login's answer.
+    h.wait_field("genlogin.meter1.power.watts", json!(230))
+        .await;
+    h.wait_field("genlogin.meter1.power.user", json!("u1"))
+        .await;
+    let requests = seen.lock().unwrap().clone();
+    let status = requests
+        .iter()
+        .find(|(l, _, _)| l.starts_with("GET /api/status"))
+        .expect("a poll");
+    assert!(
+        status.0.starts_with("GET /api/status?fields=power "),
+        "{status:?}"
+    );
+    let login = requests
+        .iter()
+        .find(|(l, _, _)| l.starts_with("POST /api/login"))
+        .expect("a login");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&login.2).unwrap(),
+        json!({"user": "u1", "password": "p"})
+    );
+    eventually("a logout with the session cookie", || async {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|(l, h, _)| {
+                l.starts_with("POST /api/logout")
+                    && h.iter().any(|(k, v)| k == "cookie" && v == "sid=s3cret")
+            })
+            .then_some(())
+    })
+    .await;
+    assert_eq!(h.gateway_stats("genlogin").rejected, 0);
+
+    // A set is a request built by onSend over the node's config, and its dataOut is taken in.
+    let set = Message::new(MessageType::Set, "genlogin", "meter1", "power")
+        .with_payload(Payload::new("relay", "1"));
+    h.send_to_gateway("genlogin", &set).await;
+    let (line, headers, body) = eventually("the relay request", || async {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .find(|(l, _, _)| l.starts_with("PUT /api/relay"))
+            .cloned()
+    })
+    .await;
+    assert!(line.starts_with("PUT /api/relay?node=meter1 "), "{line}");
+    assert!(
+        headers.iter().any(|(k, v)| k == "x-key" && v == "k1"),
+        "{headers:?}"
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        json!({"relay": "1"})
+    );
+    h.wait_field("genlogin.meter1.power.relay", json!(true))
+        .await;
+    eventually("the set counted as sent", || async {
+        (h.gateway_stats("genlogin").sent > 0).then_some(())
+    })
+    .await;
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_http_without_the_login_is_refused_and_counted() {
+    let (addr, _seen) = login_server().await;
+    let gw = gateway(
+        "genlogout",
+        json!({
+            "type": "generic",
+            "protocol": {"type": "http", "url": format!("http://{addr}/api")},
+            "endpoints": {"meter": {"url": "status", "executionInterval": "200ms",
+                                    "script": "null"}},
+        }),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("genlogout", Status::Up).await;
+    // No preRun: the device answers 401; each poll is rejected, the gateway stays up.
+    eventually("rejected polls", || async {
+        (h.gateway_stats("genlogout").rejected >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(h.gateway_state("genlogout").await.status, Status::Up);
+    // No onSend at all: a set is unsupported, not sent.
+    let set = Message::new(MessageType::Set, "genlogout", "meter1", "power")
+        .with_payload(Payload::new("relay", "1"));
+    h.send_to_gateway("genlogout", &set).await;
+    eventually("the refused set", || async {
+        (h.gateway_stats("genlogout").send_failed > 0).then_some(())
     })
     .await;
     h.stop().await;
