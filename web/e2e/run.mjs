@@ -5,7 +5,8 @@
 // and see the command on the broker, and the device's answer on the switch; create a task and a
 // schedule with the forms; with a resource handler, see the task fire on the sensor's value: its
 // count and last-fired time change live on its page and its command reaches the broker; upload
-// firmware; run and download a backup. Before the browser starts, the committed API types
+// firmware; run and download a backup; a set for a sleeping node waits in the gateway's queue
+// view until the node wakes. Before the browser starts, the committed API types
 // (src/api/openapi.gen.ts) must be what openapi-typescript makes of this binary's
 // /api/openapi.json, so they cannot drift from the route table.
 //
@@ -235,6 +236,23 @@ try {
   assert.ok(await page.locator('.history .chart canvas').count(), 'the chart draws on a canvas');
   await shot('field-history');
   console.log('ok: the field history chart draws the points');
+
+  // --- a sleeping node's queue: a set waits in the gateway until the node wakes
+  await api('POST', '/api/node', { gatewayId: 'gw1', nodeId: '9', name: 'Garden valve', labels: { sleep_node: 'true' } });
+  await api('POST', '/api/field', { id: 'gw1.9.1.valve', gatewayId: 'gw1', nodeId: '9', sourceId: '1', fieldId: 'valve', metricType: 'binary' });
+  await api('POST', '/api/action', [{ resource: 'field:gw1.9.1.valve', payload: 'on' }]);
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  await page.locator('tr[data-id="gw1"]').getByRole('link', { name: 'gw1' }).click();
+  await page.locator('summary', { hasText: 'Sleeping queue' }).click();
+  const queued = page.getByRole('table', { name: 'sleeping queue' }).locator('tbody tr');
+  await until('the set in the sleeping queue', async () => (await queued.count()) === 1 && (await queued.first().innerText()).includes('valve='));
+  assert.ok(!heard.some((l) => l.startsWith('sim-in/9')), `sent to a sleeping node: ${heard.join(' | ')}`);
+  await shot('sleeping-queue');
+  publish('9;awake');
+  await until('the queued set to reach the woken node', async () => heard.some((l) => l.startsWith('sim-in/9 9;1;valve;')));
+  await page.getByRole('button', { name: 'refresh' }).click();
+  await page.getByText('Nothing waits for a sleeping node.').waitFor();
+  console.log('ok: a set for a sleeping node waited in the queue view and went out when the node woke');
 
   // --- a dashboard with a value tile, a chart and a switch
   await page.getByRole('link', { name: 'Dashboards' }).click();

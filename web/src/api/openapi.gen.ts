@@ -374,6 +374,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gateway/{id}/sleeping-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages a gateway holds for sleeping nodes (`?nodeId=` for one node) */
+        get: operations["get_api_gateway__id__sleeping-queue"];
+        put?: never;
+        post?: never;
+        /** Drop the messages a gateway holds for sleeping nodes (`?nodeId=` for one node) */
+        delete: operations["delete_api_gateway__id__sleeping-queue"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gateway/disable": {
         parameters: {
             query?: never;
@@ -1193,6 +1211,21 @@ export interface components {
                 };
                 unitSystem?: string;
             };
+        };
+        SleepingQueue: {
+            /** @description clear: how many were dropped */
+            cleared: number;
+            /** @description since the gateway started: expired, replaced, droppedOldest, refused */
+            counts: Record<string, unknown>;
+            gatewayId: string;
+            /** @description list: queued messages by node, in send order */
+            messages: {
+                /** Format: date-time */
+                expiresAt?: string;
+                message?: Record<string, unknown>;
+                /** Format: date-time */
+                queuedAt?: string;
+            }[];
         };
         source: {
             gatewayId?: string;
@@ -2748,6 +2781,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["gateway"];
+                };
+            };
+        };
+    };
+    "get_api_gateway__id__sleeping-queue": {
+        parameters: {
+            query?: {
+                /** @description one node's queue; every node's when absent */
+                nodeId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SleepingQueue"];
+                };
+            };
+        };
+    };
+    "delete_api_gateway__id__sleeping-queue": {
+        parameters: {
+            query?: {
+                /** @description one node's queue; every node's when absent */
+                nodeId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SleepingQueue"];
                 };
             };
         };

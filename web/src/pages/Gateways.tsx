@@ -1,10 +1,11 @@
+import { useState } from 'react';
 import { api } from '../api/client';
-import type { Gateway } from '../api/types';
+import type { Gateway, Schemas } from '../api/types';
 import { LabelsInput, ResourceEditor, type FormProps } from '../components/ResourceEditor';
 import { ResourceList } from '../components/ResourceList';
 import { SettingInput } from '../components/SettingInput';
-import { A, FormRow, Labels, StatusBadge, toast, toastError } from '../components/ui';
-import { ago } from '../lib/format';
+import { A, Confirm, ErrorBox, FormRow, Labels, StatusBadge, toast, toastError, useLoad } from '../components/ui';
+import { ago, dateTime } from '../lib/format';
 import { PROVIDERS, providerSpec, setSetting, switchProvider, TRANSPORTS } from '../lib/providers';
 import { NodesTable } from './Nodes';
 
@@ -169,13 +170,91 @@ export function GatewayEdit({ id }: { id?: string }) {
   );
 }
 
+type SleepingQueueAnswer = Schemas['SleepingQueue'];
+
+interface QueuedMessage {
+  message: { nodeId?: string; sourceId?: string; type?: string; payloads?: { key: string; value: string }[] };
+  queuedAt: string;
+  expiresAt: string;
+}
+
+/** What the gateway holds for its sleeping nodes until they wake; loaded when opened. */
 function SleepingQueue({ gatewayId }: { gatewayId: string }) {
-  // MyController: GET /api/gateway-sleeping-queue?gatewayId= — not in Switchyard's API yet.
-  void gatewayId;
+  const [open, setOpen] = useState(false);
+  const [node, setNode] = useState('');
+  const [confirm, setConfirm] = useState(false);
+  const path = `/api/gateway/${encodeURIComponent(gatewayId)}/sleeping-queue`;
+  const { data, error, loading, reload } = useLoad(
+    (signal) => (open ? api.get<SleepingQueueAnswer>(path, { nodeId: node }, signal) : Promise.resolve(null)),
+    [open, path, node],
+  );
+  const messages = (data?.messages ?? []) as QueuedMessage[];
+  const counts = (data?.counts ?? {}) as Record<string, number>;
+  const clear = async () => {
+    try {
+      const r = await api.del<SleepingQueueAnswer>(`${path}${node ? `?nodeId=${encodeURIComponent(node)}` : ''}`);
+      toast(`sleeping queue: ${r.cleared} message(s) dropped`);
+      reload();
+    } catch (e) {
+      toastError(e);
+    }
+  };
   return (
-    <details className="card">
-      <summary>Sleeping queue</summary>
-      <p className="muted">Messages waiting for sleeping nodes are listed here once the API serves them.</p>
+    <details className="card" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>Sleeping queue{data ? ` (${messages.length})` : ''}</summary>
+      <div className="toolbar">
+        <label>
+          Node <input value={node} onChange={(e) => setNode(e.target.value)} placeholder="all nodes" size={10} />
+        </label>
+        <button onClick={reload} disabled={loading}>
+          refresh
+        </button>
+        <button className="danger" onClick={() => setConfirm(true)} disabled={!messages.length}>
+          clear
+        </button>
+      </div>
+      {error ? (
+        <ErrorBox error={error} />
+      ) : messages.length ? (
+        <table aria-label="sleeping queue">
+          <thead>
+            <tr>
+              <th>node</th>
+              <th>source</th>
+              <th>payload</th>
+              <th>queued</th>
+              <th>expires</th>
+            </tr>
+          </thead>
+          <tbody>
+            {messages.map((q, i) => (
+              <tr key={i}>
+                <td>{q.message.nodeId}</td>
+                <td>{q.message.sourceId}</td>
+                <td>{(q.message.payloads ?? []).map((p) => `${p.key}=${p.value}`).join(', ')}</td>
+                <td title={q.queuedAt}>{ago(q.queuedAt)}</td>
+                <td title={q.expiresAt}>{dateTime(q.expiresAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        data && <p className="muted">Nothing waits for a sleeping node.</p>
+      )}
+      {data && (
+        <p className="muted">
+          Since the gateway started: {counts.expired ?? 0} expired, {counts.replaced ?? 0} replaced by newer, {counts.droppedOldest ?? 0} dropped
+          (node queue full), {counts.refused ?? 0} refused (gateway queue full).
+        </p>
+      )}
+      {confirm && (
+        <Confirm
+          text={`Drop ${node ? `node ${node}'s` : 'every'} queued message of gateway ${gatewayId}? The nodes will not get them.`}
+          yes="Drop them"
+          onYes={clear}
+          onClose={() => setConfirm(false)}
+        />
+      )}
     </details>
   );
 }
