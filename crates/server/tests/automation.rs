@@ -6,305 +6,14 @@
 //! restart of the binary and fires once; a JavaScript task computes a variable that an email
 //! handler carries to an SMTP sink (aiosmtpd) on loopback.
 
-use crate::server::Server;
+use crate::support::{Api, HttpPeer, Watch, eventually, peers_missing, publish, skip, unique};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-use std::future::Future;
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-/// Upper bound for anything waited for; a passing test waits only as long as it takes.
-const WAIT: Duration = Duration::from_secs(60);
-const BROKER: &str = "tcp://127.0.0.1:1883";
-
-/// The local Mosquitto and its command-line clients, or why the test cannot run: under
-/// `CI=true` a missing peer fails the test, elsewhere it is skipped with a note.
-fn peers_missing() -> bool {
-    let why = if std::net::TcpStream::connect(("127.0.0.1", 1883)).is_err() {
-        Some("no MQTT broker (Mosquitto) on 127.0.0.1:1883")
-    } else if std::process::Command::new("mosquitto_pub")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        Some("mosquitto_pub / mosquitto_sub (mosquitto-clients) not installed")
-    } else {
-        None
-    };
-    let Some(why) = why else { return false };
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{why} (CI=true: the test script must provide it)");
-    }
-    println!("SKIPPED: {why}");
-    true
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A unique Tasmota `%topic%` (or topic prefix) so parallel tests on one broker stay apart.
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{:08x}", rand::random::<u32>())
-}
-
-/// Publishes one message, as a device would.
-async fn publish(topic: &str, payload: &str) {
-    let status = Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "1883",
-            "-q",
-            "1",
-            "-t",
-            topic,
-            "-m",
-            payload,
-        ])
-        .status()
-        .await
-        .expect("run mosquitto_pub");
-    assert!(status.success(), "mosquitto_pub {topic}");
-}
-
-/// Everything published under a topic filter, as `topic payload` lines.
-struct Watch {
-    _child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Watch {
-    /// Subscribes to `filter` and returns once the subscription demonstrably works (a probe
-    /// published under `probe_topic`, which the filter must match, has come back).
-    async fn start(filter: &str, probe_topic: &str) -> Watch {
-        let mut child = Command::new("mosquitto_sub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                "1883",
-                "-q",
-                "1",
-                "-v",
-                "-t",
-                filter,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run mosquitto_sub");
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let keep = lines.clone();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                keep.lock().push(line);
-            }
-        });
-        let watch = Watch {
-            _child: child,
-            lines,
-        };
-        let mut n = 0;
-        let w = &watch;
-        eventually(&format!("the subscription to {filter}"), || {
-            n += 1;
-            let probe = format!("probe-{n}");
-            async move {
-                publish(probe_topic, &probe).await;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                self_seen(w, &probe)
-            }
-        })
-        .await;
-        watch
-    }
-
-    fn matching(&self, prefix: &str) -> Vec<String> {
-        self.lines
-            .lock()
-            .iter()
-            .filter(|l| l.starts_with(prefix))
-            .cloned()
-            .collect()
-    }
-
-    async fn wait(&self, prefix: &str) -> String {
-        eventually(&format!("a publish `{prefix}…`"), || {
-            let found = self.matching(prefix).into_iter().next();
-            async move { found }
-        })
-        .await
-    }
-}
-
-fn self_seen(watch: &Watch, payload: &str) -> Option<()> {
-    watch
-        .lines
-        .lock()
-        .iter()
-        .any(|l| l.ends_with(&format!(" {payload}")))
-        .then_some(())
-}
-
-/// A webhook receiver on loopback keeping the body of every request.
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let keep = bodies.clone();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let keep = keep.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    loop {
-                        let Ok(n) = stream.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                            continue;
-                        };
-                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if buf.len() < end + 4 + length {
-                            continue;
-                        }
-                        let body =
-                            String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).to_string();
-                        let line = head.lines().next().unwrap_or("").to_string();
-                        keep.lock().push((line, body));
-                        let _ = stream
-                            .write_all(
-                                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                            )
-                            .await;
-                        return;
-                    }
-                });
-            }
-        });
-        Receiver { url, bodies }
-    }
-}
-
-/// A logged-in client of the running binary.
-struct Api {
-    server: Server,
-    token: String,
-}
-
-impl Api {
-    async fn start(dir: &Path) -> Api {
-        let server = Server::start(dir, &[], &[]).await;
-        let token = server.login().await;
-        Api { server, token }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .server
-            .client
-            .get(self.server.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .server
-            .client
-            .post(self.server.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "POST {path}: {status} {body}");
-        body
-    }
-
-    /// A Tasmota gateway on the local broker; `full_topic` as Tasmota's FullTopic.
-    async fn tasmota(&self, id: &str, full_topic: &str) {
-        self.post(
-            "/api/gateway",
-            json!({
-                "id": id, "enabled": true, "reconnectDelay": "1s",
-                "provider": {"type": "tasmota",
-                             "protocol": {"type": "mqtt", "broker": BROKER},
-                             "fullTopic": full_topic,
-                             "discoveryPrefix": "",
-                             "discoverOnStart": false}
-            }),
-        )
-        .await;
-        eventually(&format!("gateway {id} up"), || async {
-            let (code, g) = self.get(&format!("/api/gateway/{id}")).await;
-            (code == 200 && g["state"]["status"] == "up").then_some(())
-        })
-        .await;
-    }
-
-    async fn resource(&self, kind: &str, id: &str) -> Option<Value> {
-        let (code, body) = self.get(&format!("/api/{kind}/{id}")).await;
-        (code == 200).then_some(body)
-    }
-
-    async fn wait_resource(&self, kind: &str, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-        eventually(&format!("{kind} {id}"), || async {
-            self.resource(kind, id).await.filter(|r| check(r))
-        })
-        .await
-    }
-}
 
 /// A rule task: when field `field` (gw.node.source.field) is updated above 25, the handlers get
 /// `parameters`. The field is the variable `temp`.
@@ -363,7 +72,7 @@ async fn a_reading_on_mosquitto_triggers_a_webhook_and_switches_a_tasmota_relay(
     let device = unique("sy_auto_");
     let dir = tempfile::tempdir().unwrap();
     let api = Api::start(dir.path()).await;
-    let hook = Receiver::start().await;
+    let hook = HttpPeer::answering(|_| (200, Vec::new(), "ok".into())).await;
     let cmnd = Watch::start(&format!("cmnd/{device}/#"), &format!("cmnd/{device}/probe")).await;
     api.tasmota("tas", "%prefix%/%topic%/").await;
 
@@ -418,11 +127,14 @@ async fn a_reading_on_mosquitto_triggers_a_webhook_and_switches_a_tasmota_relay(
         assert_eq!(task["state"]["message"], "condition false", "{task}");
         assert_eq!(task["state"]["executedCount"], 0, "{task}");
     }
-    assert!(hook.bodies.lock().is_empty());
+    assert!(hook.requests().is_empty());
 
     publish(&format!("tele/{device}/SENSOR"), &sensor(30.5)).await;
     let (line, body) = eventually("the webhook delivery", || {
-        let got = hook.bodies.lock().first().cloned();
+        let got = hook
+            .requests()
+            .first()
+            .map(|r| (r.line.clone(), r.body.clone()));
         async move { got }
     })
     .await;
@@ -623,12 +335,7 @@ impl SmtpSink {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let missing = |why: &str| {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{why} (CI=true: the test script must provide it)");
-            }
-            println!("SKIPPED: {why}");
-        };
+        let missing = |why: &str| skip(why);
         let Ok(mut child) = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
