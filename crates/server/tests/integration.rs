@@ -10,6 +10,7 @@ mod crash;
 #[cfg(feature = "bus-nats")]
 mod distributed;
 mod faults_disk;
+mod hue;
 mod mysensors;
 mod postgres;
 mod providers_generic;
