@@ -1,6 +1,6 @@
 //! The one place that turns a `storage:` or `metrics:` section into a running backend, including
-//! the heavy ones built only with their cargo feature (`storage-postgres`, `metrics-influxdb`;
-//! `mongodb` has its config but no backend yet). A config naming a backend this build lacks is refused with the feature
+//! the heavy ones built only with their cargo feature (`storage-postgres`, `storage-mongodb`,
+//! `metrics-influxdb`). A config naming a backend this build lacks is refused with the feature
 //! to enable.
 
 use anyhow::{Context, bail};
@@ -22,11 +22,14 @@ pub async fn open_storage(
                 .await
                 .with_context(|| format!("opening PostgreSQL storage (schema `{}`)", c.schema))?,
         )),
-        StorageConfig::Mongodb(_) => {
-            bail!("storage type `mongodb` is not implemented yet (see docs/storage.md)")
-        }
+        #[cfg(feature = "storage-mongodb")]
+        StorageConfig::Mongodb(c) => Ok(Arc::new(
+            switchyard_storage_mongodb::MongodbStorage::open(c)
+                .await
+                .with_context(|| format!("opening MongoDB storage (database `{}`)", c.database))?,
+        )),
         #[allow(unreachable_patterns)]
-        StorageConfig::Postgres(_) => bail!(
+        StorageConfig::Postgres(_) | StorageConfig::Mongodb(_) => bail!(
             "storage type `{0}` is not in this build of switchyard; rebuild with `--features storage-{0}`",
             config.type_name()
         ),

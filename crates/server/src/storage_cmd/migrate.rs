@@ -61,3 +61,110 @@ pub async fn copy(source: &dyn Storage, target: &dyn Storage) -> anyhow::Result<
     }
     Ok(counts)
 }
+
+/// Migration with MongoDB on either side, against the server at `MONGODB_URL` (default
+/// `mongodb://127.0.0.1:27017`, started by scripts/lib/test-deps.sh). Without one the test prints
+/// `SKIPPED: …`, except under `CI=true`, where it fails.
+#[cfg(all(test, feature = "storage-mongodb"))]
+mod mongodb_tests {
+    use super::*;
+    use serde_json::json;
+    use switchyard_core::storage::WriteOp;
+
+    fn write_config(path: &Path, data_dir: &Path, storage: &str) {
+        let text = format!("data_dir: {}\nstorage:\n{storage}", data_dir.display());
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded_to_mongodb_and_back_keeps_every_entity() {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
+        let database = format!("sytest_migrate_{}", std::process::id());
+        let (embedded, mongo, back) = (
+            dir.path().join("embedded.yaml"),
+            dir.path().join("mongodb.yaml"),
+            dir.path().join("back.yaml"),
+        );
+        write_config(&embedded, &dir.path().join("a"), "  type: embedded\n");
+        write_config(
+            &mongo,
+            &dir.path().join("b"),
+            &format!(
+                "  type: mongodb\n  url: {url}\n  database: {database}\n  connect_timeout: 3s\n"
+            ),
+        );
+        write_config(&back, &dir.path().join("c"), "  type: embedded\n");
+
+        let target_cfg = config::load(Some(&mongo), std::iter::empty()).unwrap();
+        let target = match open_storage(&target_cfg.storage, &target_cfg.data_dir).await {
+            Ok(t) => t,
+            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("a MongoDB server at {url} is required in CI: {e:#}")
+            }
+            Err(e) => {
+                println!(
+                    "SKIPPED: embedded_to_mongodb_and_back_keeps_every_entity: no MongoDB at {url} ({e:#})"
+                );
+                return;
+            }
+        };
+        // Something stale in the target, which the migration replaces.
+        target
+            .upsert(EntityKind::Node, json!({"id": "stale"}))
+            .await
+            .unwrap();
+        target.close().await.unwrap();
+
+        let source_cfg = config::load(Some(&embedded), std::iter::empty()).unwrap();
+        let source = open_storage(&source_cfg.storage, &source_cfg.data_dir)
+            .await
+            .unwrap();
+        let mut ops = Vec::new();
+        for (kind, n) in [
+            (EntityKind::Gateway, 2),
+            (EntityKind::Node, 30),
+            (EntityKind::Field, 250),
+            (EntityKind::User, 3),
+        ] {
+            for i in 0..n {
+                ops.push(WriteOp::Insert(
+                    kind,
+                    json!({"id": format!("{kind}-{i}"), "labels": {"room": "hall"}, "n": i}),
+                ));
+            }
+        }
+        source.apply(ops).await.unwrap();
+        let before = source.export().await.unwrap();
+        source.close().await.unwrap();
+
+        let counts = run(&embedded, &mongo).await.unwrap();
+        for (kind, want) in [
+            (EntityKind::Gateway, 2),
+            (EntityKind::Node, 30),
+            (EntityKind::Field, 250),
+            (EntityKind::User, 3),
+            (EntityKind::Task, 0),
+        ] {
+            assert_eq!(counts[&kind], (want, want), "{kind}");
+        }
+
+        // And back out of MongoDB: the same documents.
+        let counts = run(&mongo, &back).await.unwrap();
+        assert_eq!(counts[&EntityKind::Field], (250, 250));
+        let back_cfg = config::load(Some(&back), std::iter::empty()).unwrap();
+        let copy = open_storage(&back_cfg.storage, &back_cfg.data_dir)
+            .await
+            .unwrap();
+        assert_eq!(copy.export().await.unwrap(), before);
+        copy.close().await.unwrap();
+
+        let target = open_storage(&target_cfg.storage, &target_cfg.data_dir)
+            .await
+            .unwrap();
+        assert_eq!(target.get(EntityKind::Node, "stale").await.unwrap(), None);
+        target.clear().await.unwrap();
+        target.close().await.unwrap();
+    }
+}
