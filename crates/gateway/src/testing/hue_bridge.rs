@@ -65,6 +65,8 @@ pub struct BridgeState {
     pub broken: bool,
     /// API v2 served; `false` answers 404 there, as a bridge without it does.
     pub v2: bool,
+    /// Answer `GET /clip/v2/resource` with a 500 and an HTML page.
+    pub v2_broken: bool,
     /// Event streams opened so far.
     pub streams_opened: usize,
     streams: HashMap<usize, SyncSender<Option<String>>>,
@@ -82,6 +84,7 @@ impl BridgeState {
             requests: Vec::new(),
             broken: false,
             v2: true,
+            v2_broken: false,
             streams_opened: 0,
             streams: HashMap::new(),
         }))
@@ -376,6 +379,9 @@ fn respond(state: &Mutex<BridgeState>, req: &Request) -> Answer {
             );
         }
         return match (method, path) {
+            ("GET", "/clip/v2/resource") if st.v2_broken => {
+                Answer::Html("500 Internal Server Error", "<html>oops")
+            }
             ("GET", "/clip/v2/resource") => Answer::Json(OK, st.resources.clone()),
             ("GET", "/eventstream/clip/v2") => {
                 let (tx, rx) = sync_channel(STREAM_QUEUE);

@@ -185,6 +185,32 @@ async fn hue_without_v2_falls_back_to_polling() {
     h.stop().await;
 }
 
+/// A bridge answering its v2 resource list with a 500: rejected and counted, the gateway stays
+/// up and polls v1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_v2_answering_500_is_rejected_and_polled() {
+    let state = BridgeState::recorded();
+    state.lock().v2_broken = true;
+    let bridge = FakeHueBridge::start(state, 0, true).unwrap();
+    let gw = gateway(
+        "hue_500",
+        json!({"type": "philips_hue", "host": bridge.url(), "username": HUE_USER,
+               "certificateFingerprint": certificate_fingerprint(), "syncInterval": "200ms"}),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("hue_500", Status::Up).await;
+    eventually("the rejected resource list", || async {
+        (h.gateway_stats("hue_500").rejected >= 1).then_some(())
+    })
+    .await;
+    bridge.state().lock().lights["1"]["state"]["bri"] = json!(77);
+    h.wait_field("hue_500.light_1.state.brightness", json!(77))
+        .await;
+    assert_eq!(count(&bridge, "GET /eventstream"), 0);
+    assert_eq!(h.gateway_state("hue_500").await.status, Status::Up);
+    h.stop().await;
+}
+
 /// API v1 over plain HTTP (`apiVersion: 1`): polled, sets observed, 500s rejected, a lost
 /// bridge marks the gateway down and it recovers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
