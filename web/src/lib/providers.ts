@@ -79,9 +79,12 @@ export const PROVIDERS: ProviderSpec[] = [
     label: 'Philips Hue',
     transports: [],
     settings: [
-      { key: 'host', label: 'Bridge address', kind: 'text', placeholder: 'http://192.168.1.40', required: true },
+      { key: 'host', label: 'Bridge address', kind: 'text', placeholder: '192.168.1.40', hint: 'https:// unless given; http:// polls API v1', required: true },
       { key: 'username', label: 'Bridge user (token)', kind: 'password', required: true },
-      { key: 'syncInterval', label: 'Poll every', kind: 'text', placeholder: '5s' },
+      { key: 'apiVersion', label: 'API version', kind: 'number', placeholder: 'v2 when the bridge has it', hint: '1: poll API v1 only; 2: require the event stream' },
+      { key: 'certificateFingerprint', label: 'Certificate fingerprint (SHA-256)', kind: 'text', placeholder: 'learned on first connection' },
+      { key: 'insecure', label: 'Skip the certificate check', kind: 'bool' },
+      { key: 'syncInterval', label: 'Read everything every', kind: 'text', placeholder: '15m' },
     ],
   },
   {
