@@ -179,18 +179,23 @@ impl Transport {
             .read_message(self.rx, ciphertext, &mut plain)
             .map_err(|_| NoiseError::Decrypt)?;
         self.rx += 1;
-        let plain = &plain[..n];
-        let (Some(t), Some(len)) = (plain.get(0..2), plain.get(2..4)) else {
-            return Err(NoiseError::Short);
-        };
-        let message_type = u32::from(u16::from_be_bytes([t[0], t[1]]));
-        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
-        let payload = plain.get(4..4 + len).ok_or(NoiseError::Short)?.to_vec();
-        Ok(Frame {
-            message_type,
-            payload,
-        })
+        parse_plaintext(&plain[..n])
     }
+}
+
+/// The frame in a decrypted message: u16 BE type, u16 BE payload length, payload (bytes after
+/// the stated length are ignored).
+pub fn parse_plaintext(plain: &[u8]) -> Result<Frame, NoiseError> {
+    let (Some(t), Some(len)) = (plain.get(0..2), plain.get(2..4)) else {
+        return Err(NoiseError::Short);
+    };
+    let message_type = u32::from(u16::from_be_bytes([t[0], t[1]]));
+    let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    let payload = plain.get(4..4 + len).ok_or(NoiseError::Short)?.to_vec();
+    Ok(Frame {
+        message_type,
+        payload,
+    })
 }
 
 #[cfg(test)]
