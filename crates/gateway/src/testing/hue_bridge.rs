@@ -1,6 +1,6 @@
 //! A fake Philips Hue bridge on loopback, speaking the bridge's protocol from recorded
-//! responses (`tests/data/hue`): API v1 (`/api/<username>/…`: config, lights, sensors, light
-//! state `PUT`s applied to its copy), API v2's resource list (`/clip/v2/resource`) and event
+//! responses (`tests/data/hue`): API v1 (`/api/<username>/…`: config, lights, sensors, groups,
+//! light state and group action `PUT`s applied to its copy, a group's to its member lights), API v2's resource list (`/clip/v2/resource`) and event
 //! stream (`/eventstream/clip/v2`, Server-Sent Events over chunked HTTP/1.1, greeting `: hi`),
 //! over HTTPS with a test certificate (rustls, ring) or plain HTTP.
 //!
@@ -30,6 +30,8 @@ const CERT_PEM: &[u8] = include_bytes!("../../tests/data/hue/tls/bridge.crt");
 const KEY_PEM: &[u8] = include_bytes!("../../tests/data/hue/tls/bridge.key");
 const LIGHTS: &str = include_str!("../../tests/data/hue/lights.json");
 const SENSORS: &str = include_str!("../../tests/data/hue/sensors.json");
+const GROUPS: &str = include_str!("../../tests/data/hue/groups.json");
+const GROUP_0: &str = include_str!("../../tests/data/hue/group_0.json");
 const CONFIG: &str = include_str!("../../tests/data/hue/config.json");
 const RESOURCES: &str = include_str!("../../tests/data/hue/v2/resource.json");
 const EVENTS: &str = include_str!("../../tests/data/hue/v2/events.sse");
@@ -57,6 +59,8 @@ pub fn recorded_events() -> Vec<String> {
 pub struct BridgeState {
     pub lights: Value,
     pub sensors: Value,
+    /// Groups by id, `"0"` (every light) included; `GET groups` leaves it out, as a bridge does.
+    pub groups: Value,
     pub config: Value,
     pub resources: Value,
     /// `METHOD path body` of every request, in order.
@@ -76,9 +80,12 @@ impl BridgeState {
     /// The documented lights, sensors, config and v2 resources.
     pub fn recorded() -> Arc<Mutex<BridgeState>> {
         let parse = |s: &str| serde_json::from_str::<Value>(s).expect("a recorded response");
+        let mut groups = parse(GROUPS);
+        groups["0"] = parse(GROUP_0);
         Arc::new(Mutex::new(BridgeState {
             lights: parse(LIGHTS),
             sensors: parse(SENSORS),
+            groups,
             config: parse(CONFIG),
             resources: parse(RESOURCES),
             requests: Vec::new(),
@@ -406,6 +413,22 @@ fn respond(state: &Mutex<BridgeState>, req: &Request) -> Answer {
         ("GET", ["lights"]) if st.broken => Answer::Html("500 Internal Server Error", "<html>oops"),
         ("GET", ["lights"]) => ok(&st.lights),
         ("GET", ["sensors"]) => ok(&st.sensors),
+        ("GET", ["groups"]) => {
+            let mut listed = st.groups.clone();
+            if let Some(all) = listed.as_object_mut() {
+                all.remove("0");
+            }
+            ok(&listed)
+        }
+        ("GET", ["groups", id]) => match st.groups.get(*id) {
+            Some(g) => ok(g),
+            None => v1_error(
+                3,
+                &format!("/groups/{id}"),
+                &format!("resource, /groups/{id}, not available"),
+            ),
+        },
+        ("PUT", ["groups", id, "action"]) => set_group_action(&mut st, id, &req.body),
         ("GET", ["lights", id]) => ok(&st.lights[*id]),
         ("GET", ["sensors", id]) => ok(&st.sensors[*id]),
         ("POST", ["lights"]) | ("POST", ["sensors"]) => Answer::Json(
@@ -415,6 +438,48 @@ fn respond(state: &Mutex<BridgeState>, req: &Request) -> Answer {
         ("PUT", ["lights", id, "state"]) => set_light_state(&mut st, id, &req.body),
         _ => v1_error(4, path, "method not available"),
     }
+}
+
+/// `PUT groups/<id>/action`: kept as the group's `action` and applied to each of its lights
+/// (each announced on the event stream as a light's change), then `all_on`/`any_on` recomputed.
+fn set_group_action(st: &mut BridgeState, id: &str, body: &str) -> Answer {
+    let Ok(Value::Object(change)) = serde_json::from_str::<Value>(body) else {
+        return v1_error(2, "/", "body contains invalid json");
+    };
+    let Some(group) = st.groups.get_mut(id) else {
+        return v1_error(
+            3,
+            &format!("/groups/{id}"),
+            &format!("resource, /groups/{id}, not available"),
+        );
+    };
+    let members: Vec<String> = group["lights"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut answer = Vec::new();
+    for (k, v) in &change {
+        if k != "transitiontime" {
+            group["action"][k] = v.clone();
+        }
+        answer.push(json!({"success": {format!("/groups/{id}/action/{k}"): v}}));
+    }
+    for light in &members {
+        set_light_state(st, light, body);
+    }
+    let on: Vec<bool> = members
+        .iter()
+        .map(|l| st.lights[l]["state"]["on"] == json!(true))
+        .collect();
+    st.groups[id]["state"] = json!({
+        "all_on": !on.is_empty() && on.iter().all(|b| *b),
+        "any_on": on.iter().any(|b| *b),
+    });
+    Answer::Json(OK, Value::Array(answer))
 }
 
 /// `PUT lights/<id>/state`: applied, answered with the success list, and (API v2 on) announced

@@ -4,12 +4,16 @@
 //!   `ct`, `xy`, `alert`, `effect`, `transitiontime` (from fields `power`, `brightness`, `hue`,
 //!   `saturation`, `color_temperature`, `color_x` with `color_y`, `alert`, `effect`,
 //!   `transition` in tenths of a second);
+//! - `set` on a group's `state` source → `PUT groups/<id>/action` with the same keys as a light
+//!   (the bridge applies them to every light of the group);
 //! - `set` on a sensor's `config` source `on` → `PUT sensors/<id>/config`;
-//! - node action `refresh_node_info` → read that light or sensor again;
+//! - node action `refresh_node_info` → read that light, group or sensor again;
 //! - gateway action `discover_nodes` → `POST lights` and `POST sensors` (the bridge searches
 //!   for new devices), then everything is read again.
 
-use super::parse::{CONFIG_SOURCE, HueError, LIGHT_PREFIX, SENSOR_PREFIX, STATE_SOURCE};
+use super::parse::{
+    CONFIG_SOURCE, GROUP_PREFIX, HueError, LIGHT_PREFIX, SENSOR_PREFIX, STATE_SOURCE,
+};
 use serde_json::{Map, Value, json};
 use switchyard_core::value::parse_bool;
 use switchyard_core::{Message, MessageType};
@@ -26,18 +30,20 @@ pub enum Command {
         body: Value,
         refresh: String,
     },
-    /// Read this path (`lights/1`, `sensors/5`) again.
+    /// Read this path (`lights/1`, `groups/2`, `sensors/5`) again.
     Refresh(String),
     /// Ask the bridge to search for new lights and sensors, then read everything.
     Discover,
 }
 
-/// The bridge path of a node (`light_1` → `lights/1`).
+/// The bridge path of a node (`light_1` → `lights/1`, `group_2` → `groups/2`).
 pub fn node_path(node: &str) -> Option<String> {
     let (kind, id) = if let Some(id) = node.strip_prefix(LIGHT_PREFIX) {
         ("lights", id)
     } else if let Some(id) = node.strip_prefix(SENSOR_PREFIX) {
         ("sensors", id)
+    } else if let Some(id) = node.strip_prefix(GROUP_PREFIX) {
+        ("groups", id)
     } else {
         return None;
     };
@@ -62,7 +68,8 @@ pub fn to_command(msg: &Message) -> Result<Command, HueError> {
         MessageType::Set => {
             let path = node_path(&msg.node_id)
                 .ok_or_else(|| unsupported(format!("node {:?}", msg.node_id)))?;
-            let is_light = path.starts_with("lights/");
+            // A group's action takes the same keys as a light's state.
+            let is_light = path.starts_with("lights/") || path.starts_with("groups/");
             let mut body = Map::new();
             for p in &msg.payloads {
                 let (key, value) = if is_light && msg.source_id == STATE_SOURCE {
@@ -91,7 +98,13 @@ pub fn to_command(msg: &Message) -> Result<Command, HueError> {
             if body.is_empty() {
                 return Err(unsupported("a set without payloads".into()));
             }
-            let target = if is_light { "state" } else { "config" };
+            let target = if path.starts_with("lights/") {
+                "state"
+            } else if is_light {
+                "action"
+            } else {
+                "config"
+            };
             Ok(Command::Put {
                 path: format!("{path}/{target}"),
                 body: Value::Object(body),
@@ -195,6 +208,20 @@ mod tests {
             matches!(c, Command::Put { ref body, .. } if *body == json!({"xy": [0.3, 0.32]})),
             "{c:?}"
         );
+        let c = to_command(&set(
+            "group_1",
+            "state",
+            &[("power", "off"), ("transition", "4")],
+        ))
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::Put {
+                path: "groups/1/action".into(),
+                body: json!({"on": false, "transitiontime": 4}),
+                refresh: "groups/1".into()
+            }
+        );
         let c = to_command(&set("sensor_5", "config", &[("on", "false")])).unwrap();
         assert!(matches!(c, Command::Put { ref path, .. } if path == "sensors/5/config"));
     }
@@ -212,6 +239,8 @@ mod tests {
                 "outside",
             ),
             (set("lamp", "state", &[("power", "1")]), "node"),
+            (set("group_1", "state", &[("any_on", "1")]), "any_on"),
+            (set("group_", "state", &[("power", "1")]), "node"),
             (set("light_../x", "state", &[("power", "1")]), "node"),
             (
                 set("sensor_5", "state", &[("temperature", "1")]),

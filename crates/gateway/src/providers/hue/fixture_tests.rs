@@ -52,6 +52,47 @@ fn documented_lights() {
 }
 
 #[test]
+fn documented_groups() {
+    let body = parse::parse_body(&fixture("groups.json")).unwrap();
+    let out = parse::groups(&body).unwrap();
+    let node = find(&out, "group_1", "", MessageType::Presentation);
+    assert_eq!(value(node, "name").as_deref(), Some("Living room"));
+    assert_eq!(value(node, "type").as_deref(), Some("Room"));
+    assert_eq!(value(node, "lights").as_deref(), Some("1,2"));
+    let s = find(&out, "group_1", "state", MessageType::Set);
+    for (k, v) in [
+        ("power", "1"),
+        ("brightness", "144"),
+        ("color_temperature", "467"),
+        ("color_x", "0.5128"),
+        ("all_on", "0"),
+        ("any_on", "1"),
+    ] {
+        assert_eq!(value(s, k).as_deref(), Some(v), "{k}");
+    }
+    // The same names and metric types as a light's fields.
+    let lights = parse::lights(&parse::parse_body(&fixture("lights.json")).unwrap()).unwrap();
+    let light = find(&lights, "light_1", "state", MessageType::Set);
+    for p in s.payloads.iter().filter(|p| !p.key.ends_with("_on")) {
+        assert!(
+            light
+                .payloads
+                .iter()
+                .any(|q| q.key == p.key && q.metric_type == p.metric_type),
+            "{} is not a light field",
+            p.key
+        );
+    }
+    let s2 = find(&out, "group_2", "state", MessageType::Set);
+    assert_eq!(value(s2, "any_on").as_deref(), Some("0"));
+    let zero = parse::group("0", &parse::parse_body(&fixture("group_0.json")).unwrap()).unwrap();
+    assert_eq!(zero[0].node_id, "group_0");
+    assert!(parse::groups(&serde_json::json!({"1": {"name": "x"}})).is_err());
+    assert!(parse::groups(&serde_json::json!({"1": {"state": {"any_on": "yes"}}})).is_err());
+    assert!(parse::groups(&serde_json::json!({"1": {"action": {"xy": "red"}}})).is_err());
+}
+
+#[test]
 fn documented_sensors() {
     let body = parse::parse_body(&fixture("sensors.json")).unwrap();
     let out = parse::sensors(&body).unwrap();
@@ -120,8 +161,8 @@ fn recorded_v2_events_map_to_v1_fields() {
     assert_eq!(field("sensor_8", "state", "buttonevent"), "1003");
     assert_eq!(field("sensor_5", "config", "battery"), "90");
     assert_eq!(field("sensor_5", "", "battery_level"), "90");
-    // The grouped light has no node here.
-    assert!(out.iter().all(|m| !m.node_id.contains("group")));
+    // The grouped light of group 0 (every light) switched off.
+    assert_eq!(field("group_0", "state", "power"), "0");
     assert!(
         out.iter()
             .all(|m| m.is_received && m.message_type == MessageType::Set)
@@ -131,7 +172,8 @@ fn recorded_v2_events_map_to_v1_fields() {
     // v1 poll created.
     let lights = parse::lights(&parse::parse_body(&fixture("lights.json")).unwrap()).unwrap();
     let sensors = parse::sensors(&parse::parse_body(&fixture("sensors.json")).unwrap()).unwrap();
-    let v1: Vec<&Message> = lights.iter().chain(&sensors).collect();
+    let group0 = parse::group("0", &parse::parse_body(&fixture("group_0.json")).unwrap()).unwrap();
+    let v1: Vec<&Message> = lights.iter().chain(&sensors).chain(&group0).collect();
     for m in &out {
         for p in &m.payloads {
             assert!(

@@ -1,10 +1,12 @@
-//! Bridge → controller: `GET config`, `GET lights`, `GET sensors` bodies into messages.
+//! Bridge → controller: `GET config`, `GET lights`, `GET sensors`, `GET groups` bodies into messages.
 //!
 //! Lights: node `light_<id>` (name, type, model, software version), source `state` with fields
 //! `power`, `brightness`, `hue`, `saturation`, `color_temperature`, `reachable` (plus `alert`,
 //! `effect`, `color_mode`, and the CIE colour `xy` as `color_x`, `color_y`). Sensors: node `sensor_<id>`, source `state` with every state value
 //! but `lastupdated` (booleans binary, numbers gauges; a ZLLTemperature's hundredths of a degree
-//! become °C) and source `config` with `on`, `reachable`, `battery`.
+//! become °C) and source `config` with `on`, `reachable`, `battery`. Groups: node `group_<id>`
+//! (name, type, class, member lights), source `state` with the light fields of the group's last
+//! `action` and `all_on`, `any_on` from its `state`.
 
 use serde_json::{Map, Value};
 use switchyard_core::{Message, MessageType, Payload};
@@ -13,6 +15,7 @@ use thiserror::Error;
 pub const BRIDGE_NODE: &str = "bridge";
 pub const LIGHT_PREFIX: &str = "light_";
 pub const SENSOR_PREFIX: &str = "sensor_";
+pub const GROUP_PREFIX: &str = "group_";
 pub const STATE_SOURCE: &str = "state";
 pub const CONFIG_SOURCE: &str = "config";
 
@@ -144,6 +147,27 @@ pub fn light(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
         &format!("light {id} state"),
     )?;
     let mut set = Message::new(MessageType::Set, "", &node, STATE_SOURCE);
+    set.payloads = light_fields(&format!("light {id}"), state)?;
+    Ok(vec![
+        node_presentation(
+            &node,
+            item,
+            &[
+                ("type", "type"),
+                ("modelid", "model"),
+                ("manufacturername", "manufacturer"),
+                ("swversion", "version"),
+                ("uniqueid", "unique_id"),
+            ],
+        ),
+        source_presentation(&node, STATE_SOURCE),
+        set.received(),
+    ])
+}
+
+/// A light's `state` (or a group's `action`, which has the same keys) → the `state` fields.
+fn light_fields(what: &str, state: &Map<String, Value>) -> Result<Vec<Payload>, HueError> {
+    let mut out = Vec::new();
     for (from, to) in [
         ("on", "power"),
         ("bri", "brightness"),
@@ -157,8 +181,8 @@ pub fn light(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
     ] {
         let Some(v) = state.get(from) else { continue };
         match scalar(to, v) {
-            Some(p) => set.payloads.push(p),
-            None => return Err(HueError::Shape(format!("light {id} `{from}` is {v}"))),
+            Some(p) => out.push(p),
+            None => return Err(HueError::Shape(format!("{what} `{from}` is {v}"))),
         }
     }
     if let Some(xy) = state.get("xy") {
@@ -166,21 +190,57 @@ pub fn light(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
             .as_array()
             .filter(|a| a.len() == 2)
             .and_then(|a| Some((a[0].as_f64()?, a[1].as_f64()?)))
-            .ok_or_else(|| HueError::Shape(format!("light {id} `xy` is {xy}")))?;
-        set.payloads.extend(color_xy(pair.0, pair.1));
+            .ok_or_else(|| HueError::Shape(format!("{what} `xy` is {xy}")))?;
+        out.extend(color_xy(pair.0, pair.1));
+    }
+    Ok(out)
+}
+
+/// `GET groups` (rooms, zones, light groups by id) → messages.
+pub fn groups(body: &Value) -> Result<Vec<Message>, HueError> {
+    let all = object(body, "the groups list")?;
+    let mut out = Vec::new();
+    for (id, item) in all {
+        out.extend(group(id, item)?);
+    }
+    Ok(out)
+}
+
+/// `GET groups/<id>` → messages for one group: node `group_<id>`, source `state` with the
+/// light fields of its last `action` plus `all_on` and `any_on` from its `state`.
+pub fn group(id: &str, item: &Value) -> Result<Vec<Message>, HueError> {
+    check_id(id)?;
+    let what = format!("group {id}");
+    let item = object(item, &what)?;
+    let node = format!("{GROUP_PREFIX}{id}");
+    let mut set = Message::new(MessageType::Set, "", &node, STATE_SOURCE);
+    if let Some(action) = item.get("action") {
+        set.payloads = light_fields(&what, object(action, &format!("{what} action"))?)?;
+    }
+    if let Some(state) = item.get("state") {
+        let state = object(state, &format!("{what} state"))?;
+        for key in ["all_on", "any_on"] {
+            match state.get(key) {
+                None => {}
+                Some(Value::Bool(b)) => set.payloads.push(binary(key, *b)),
+                Some(v) => return Err(HueError::Shape(format!("{what} `{key}` is {v}"))),
+            }
+        }
+    }
+    if set.payloads.is_empty() {
+        return Err(HueError::Shape(format!(
+            "{what} has neither action nor state"
+        )));
+    }
+    let mut presentation = node_presentation(&node, item, &[("type", "type"), ("class", "class")]);
+    if let Some(lights) = item.get("lights").and_then(Value::as_array) {
+        let ids: Vec<String> = lights.iter().map(|l| str_of(Some(l))).collect();
+        presentation
+            .payloads
+            .push(Payload::new("lights", ids.join(",")));
     }
     Ok(vec![
-        node_presentation(
-            &node,
-            item,
-            &[
-                ("type", "type"),
-                ("modelid", "model"),
-                ("manufacturername", "manufacturer"),
-                ("swversion", "version"),
-                ("uniqueid", "unique_id"),
-            ],
-        ),
+        presentation,
         source_presentation(&node, STATE_SOURCE),
         set.received(),
     ])

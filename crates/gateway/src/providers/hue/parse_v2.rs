@@ -5,16 +5,16 @@
 //! - `GET /clip/v2/resource` → [`Resources`]: which v1 address each v2 id stands for, and a
 //!   button's `control_id` (needed to turn a v2 button event into v1's `buttonevent`).
 //! - the event stream's `data:` (a list of `{type, data: [resource…]}`) → messages:
-//!   `light` `on`/`dimming`/`color_temperature`/`color` → `state` `power`, `brightness` (v2's
+//!   `light` (and `grouped_light`, `id_v1` `/groups/<id>`, onto `group_<id>`) `on`/`dimming`/`color_temperature`/`color` → `state` `power`, `brightness` (v2's
 //!   percent on v1's 1–254 scale), `color_temperature` (mirek), `color_x`/`color_y`; `motion` →
 //!   `presence`; `temperature` → `temperature` (°C); `light_level` → `lightlevel`; `button` →
 //!   `buttonevent` (`control_id`×1000 + 0 press, 1 repeat, 2 short release, 3 long release);
 //!   `zigbee_connectivity` → `reachable`; `device_power` → `battery`. Other types (rooms,
-//!   scenes, grouped lights…) have no node here and are passed over.
+//!   scenes…) have no node here and are passed over.
 
 use super::parse::{
-    CONFIG_SOURCE, HueError, LIGHT_PREFIX, SENSOR_PREFIX, STATE_SOURCE, binary, celsius, check_id,
-    color_xy,
+    CONFIG_SOURCE, GROUP_PREFIX, HueError, LIGHT_PREFIX, SENSOR_PREFIX, STATE_SOURCE, binary,
+    celsius, check_id, color_xy,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -169,6 +169,8 @@ fn node_of(
         (LIGHT_PREFIX, id, true)
     } else if let Some(id) = id_v1.strip_prefix("/sensors/") {
         (SENSOR_PREFIX, id, false)
+    } else if let Some(id) = id_v1.strip_prefix("/groups/") {
+        (GROUP_PREFIX, id, true)
     } else {
         return Ok(None);
     };
@@ -231,7 +233,8 @@ fn resource(item: &Map<String, Value>, known: &Resources) -> Result<Vec<Message>
     let mut config = Vec::new();
     let mut node_fields = Vec::new();
     match kind {
-        "light" => {
+        // A grouped light (a room's, a zone's, or group 0's lights together) reports the same.
+        "light" | "grouped_light" => {
             if let Some(on) = boolean(item, &["on", "on"])? {
                 state.push(binary("power", on));
             }

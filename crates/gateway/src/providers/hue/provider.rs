@@ -1,4 +1,4 @@
-//! The running provider: a poll loop reading lights and sensors (or, on an API v2 bridge, its
+//! The running provider: a poll loop reading lights, groups and sensors (or, on an API v2 bridge, its
 //! event stream, see [`super::events`]), and the outbound half turning sets and actions into
 //! bridge requests (re-reading what changed, so the controller sees the bridge's state rather
 //! than what was asked).
@@ -78,14 +78,21 @@ impl Bridge {
 
     pub async fn sync_all(&self) -> Result<(), GatewayError> {
         self.sync("lights", parse::lights).await?;
+        self.sync("groups", parse::groups).await?;
+        // Group 0 (every light of the bridge) is left out of `GET groups`.
+        self.sync("groups/0", |v| parse::group("0", v)).await?;
         self.sync("sensors", parse::sensors).await
     }
 
-    /// Reads one light or sensor again (`lights/1`, `sensors/5`).
+    /// Reads one light, group or sensor again (`lights/1`, `groups/2`, `sensors/5`).
     pub async fn sync_one(&self, path: &str) -> Result<(), GatewayError> {
         let id = path.rsplit('/').next().unwrap_or_default().to_string();
         if path.starts_with("lights/") {
             self.sync(path, |v| parse::light(&id, v)).await
+        } else if path.starts_with("groups/") {
+            // A group's action changes its lights too.
+            self.sync(path, |v| parse::group(&id, v)).await?;
+            self.sync("lights", parse::lights).await
         } else {
             self.sync(path, |v| parse::sensor(&id, v)).await
         }

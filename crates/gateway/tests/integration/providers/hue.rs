@@ -336,3 +336,78 @@ async fn an_unknown_username_is_a_config_error() {
     assert!(s.message.contains("unauthorized user"), "{s:?}");
     h.stop().await;
 }
+
+/// Groups: `GET groups` (and group 0) become `group_<id>` nodes with a light's fields plus
+/// `all_on`/`any_on`; a set becomes `PUT groups/<id>/action`, which the bridge applies to the
+/// group's lights; a v2 `grouped_light` event updates the group's fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_groups_are_read_set_and_follow_v2_events() {
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, true).unwrap();
+    let gw = gateway(
+        "hue_groups",
+        json!({"type": "philips_hue", "host": bridge.url(), "username": HUE_USER,
+               "certificateFingerprint": certificate_fingerprint(), "syncInterval": "1h"}),
+    );
+    let h = Harness::start(&[gw]).await;
+    h.wait_status("hue_groups", Status::Up).await;
+    h.wait_field("hue_groups.group_1.state.brightness", json!(144))
+        .await;
+    h.wait_field("hue_groups.group_1.state.any_on", json!(true))
+        .await;
+    h.wait_field("hue_groups.group_1.state.all_on", json!(false))
+        .await;
+    h.wait_field("hue_groups.group_2.state.power", json!(false))
+        .await;
+    h.wait_field("hue_groups.group_0.state.power", json!(true))
+        .await;
+    h.wait_node("hue_groups.group_1", "named", |n| n.name == "Living room")
+        .await;
+    h.wait_field("hue_groups.light_1.state.power", json!(true))
+        .await;
+
+    // Switching the room on at one brightness: one PUT on the group, both lights follow.
+    let set = Message::new(MessageType::Set, "hue_groups", "group_1", "state")
+        .with_payload(Payload::new("power", "on"))
+        .with_payload(Payload::new("brightness", "60"));
+    h.send_to_gateway("hue_groups", &set).await;
+    h.wait_field("hue_groups.group_1.state.all_on", json!(true))
+        .await;
+    h.wait_field("hue_groups.group_1.state.brightness", json!(60))
+        .await;
+    h.wait_field("hue_groups.light_2.state.power", json!(true))
+        .await;
+    h.wait_field("hue_groups.light_2.state.brightness", json!(60))
+        .await;
+    h.wait_field("hue_groups.light_1.state.brightness", json!(60))
+        .await;
+    let put = eventually("the group PUT", || async {
+        bridge
+            .requests()
+            .into_iter()
+            .find(|r| r.starts_with(&format!("PUT /api/{HUE_USER}/groups/1/action")))
+    })
+    .await;
+    let body: Value = serde_json::from_str(put.splitn(3, ' ').nth(2).unwrap()).unwrap();
+    assert_eq!(body, json!({"on": true, "bri": 60}));
+    assert_eq!(count(&bridge, &format!("PUT /api/{HUE_USER}/lights/")), 0);
+
+    // A field a group does not take is refused before the bridge.
+    let bad = Message::new(MessageType::Set, "hue_groups", "group_1", "state")
+        .with_payload(Payload::new("all_on", "1"));
+    h.send_to_gateway("hue_groups", &bad).await;
+
+    // The recorded grouped_light event (group 0 switched off) lands on group_0.
+    eventually("the event stream", || async {
+        (bridge.open_streams() == 1).then_some(())
+    })
+    .await;
+    let event = recorded_events()
+        .into_iter()
+        .find(|e| e.contains("grouped_light"))
+        .unwrap();
+    assert_eq!(bridge.push_event(&event), 1);
+    h.wait_field("hue_groups.group_0.state.power", json!(false))
+        .await;
+    assert!(!bridge.requests().iter().any(|r| r.contains("all_on")));
+    h.stop().await;
+}
