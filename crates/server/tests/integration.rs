@@ -10,6 +10,9 @@ mod crash;
 #[cfg(feature = "bus-nats")]
 mod distributed;
 mod faults_disk;
+mod faults_load;
+mod faults_mqtt;
+mod faults_postgres;
 mod hue;
 mod mysensors;
 mod postgres;
