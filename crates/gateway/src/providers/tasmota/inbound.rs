@@ -291,6 +291,19 @@ mod tests {
             .map(|p| (p.value.clone(), p.metric_type.clone()))
     }
 
+    /// Found by the fuzz target `tasmota_json` (fuzz/): `{"": 0}` as STATE made a field with
+    /// an empty id.
+    #[test]
+    fn an_empty_key_makes_no_field() {
+        for prefix in [Prefix::Tele, Prefix::Stat] {
+            for cmd in ["STATE", "RESULT", "SENSOR"] {
+                for m in msgs(prefix, cmd, "{\n  \"\": 0, \"POWER\": \"ON\"}") {
+                    assert!(m.payloads.iter().all(|p| !p.key.is_empty()), "{cmd}: {m:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn lwt_sets_the_node_state() {
         let m = msgs(Prefix::Tele, "LWT", "Offline");

@@ -182,8 +182,11 @@ impl Units {
 }
 
 /// A leaf as a field payload: numbers are `gauge_float`, `ON`/`OFF` and booleans `binary`
-/// (`1`/`0`), other text `string`. `None` for a null.
+/// (`1`/`0`), other text `string`. `None` for a null, and for an empty key (no field id).
 pub fn field_payload(key: &str, value: &Value, units: &Units) -> Option<Payload> {
+    if key.is_empty() {
+        return None;
+    }
     let (text, metric) = match value {
         Value::Null | Value::Object(_) | Value::Array(_) => return None,
         Value::Bool(b) => (if *b { "1" } else { "0" }.to_string(), "binary"),
