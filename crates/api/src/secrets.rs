@@ -7,7 +7,8 @@ use switchyard_core::EntityKind;
 
 pub const MASK: &str = "********";
 
-/// Key names (compared case-insensitively, `_` and `-` ignored) whose values are secrets.
+/// Key names (compared case-insensitively, `_` and `-` ignored) whose values are secrets (also
+/// what the server encrypts at rest).
 const SECRET_KEYS: [&str; 11] = [
     "password",
     "token",
@@ -22,7 +23,7 @@ const SECRET_KEYS: [&str; 11] = [
     "clientsecret",
 ];
 
-fn is_secret_key(key: &str) -> bool {
+pub fn is_secret_key(key: &str) -> bool {
     let k: String = key
         .chars()
         .filter(|c| *c != '_' && *c != '-')
@@ -32,7 +33,7 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// The parts of a resource that hold configuration with possible secrets.
-fn secret_roots(kind: EntityKind) -> &'static [&'static str] {
+pub fn secret_roots(kind: EntityKind) -> &'static [&'static str] {
     match kind {
         EntityKind::Gateway => &["provider", "messageLogger"],
         EntityKind::Handler => &["spec"],

@@ -76,6 +76,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening storage")?;
+    let key = crate::secrets_at_rest::load_or_create_key(&cfg.data_dir)?;
+    let storage: Arc<dyn switchyard_core::storage::Storage> =
+        crate::secrets_at_rest::Sealed::new(storage, &key);
     let watched = crate::storage_health::Watched::new(storage);
     let storage: Arc<dyn switchyard_core::storage::Storage> = watched.clone();
     let store = Store::new(storage.clone());

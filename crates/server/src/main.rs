@@ -6,6 +6,7 @@ mod cli;
 mod distributed;
 mod headers;
 mod logging;
+mod secrets_at_rest;
 mod status;
 mod storage_cmd;
 mod storage_health;
