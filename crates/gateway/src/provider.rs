@@ -93,6 +93,9 @@ pub enum ProviderState {
     Down(String),
     /// Like `Down`, for a failure rather than a disconnection.
     Error(String),
+    /// Not working yet, waiting for something outside (a Hue bridge's link button to be
+    /// pressed): the gateway shows `down` with this message, and the provider keeps running.
+    Waiting(String),
 }
 
 type Build = fn(Value) -> Result<Box<dyn ProviderConfig>, GatewayError>;

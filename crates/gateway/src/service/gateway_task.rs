@@ -202,6 +202,7 @@ impl GatewayRun {
                                     Some(ProviderState::Up(m)) => state.set(Status::Up, m).await,
                                     Some(ProviderState::Down(m)) => break Some((Status::Down, m)),
                                     Some(ProviderState::Error(m)) => break Some((Status::Error, m)),
+                                    Some(ProviderState::Waiting(m)) => state.set(Status::Down, m).await,
                                     None => {}
                                 }
                             }

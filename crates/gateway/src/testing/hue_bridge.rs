@@ -1,7 +1,9 @@
 //! A fake Philips Hue bridge on loopback, speaking the bridge's protocol from recorded
 //! responses (`tests/data/hue`): API v1 (`/api/<username>/…`: config, lights, sensors, groups,
-//! light state and group action `PUT`s applied to its copy, a group's to its member lights), API v2's resource list (`/clip/v2/resource`) and event
-//! stream (`/eventstream/clip/v2`, Server-Sent Events over chunked HTTP/1.1, greeting `: hi`),
+//! light state and group action `PUT`s applied to its copy, a group's to its member lights),
+//! pairing (`POST /api`, error 101 until the test presses the link button), API v2's resource
+//! list (`/clip/v2/resource`) and event stream (`/eventstream/clip/v2`, Server-Sent Events over
+//! chunked HTTP/1.1, greeting `: hi`),
 //! over HTTPS with a test certificate (rustls, ring) or plain HTTP.
 //!
 //! It runs on its own threads (blocking rustls streams), so tests drive it without `.await` and
@@ -73,6 +75,8 @@ pub struct BridgeState {
     pub v2_broken: bool,
     /// Event streams opened so far.
     pub streams_opened: usize,
+    /// The link button is pressed: `POST /api` hands out [`HUE_USER`] (else error 101).
+    pub link_button: bool,
     streams: HashMap<usize, SyncSender<Option<String>>>,
 }
 
@@ -93,6 +97,7 @@ impl BridgeState {
             v2: true,
             v2_broken: false,
             streams_opened: 0,
+            link_button: false,
             streams: HashMap::new(),
         }))
     }
@@ -161,6 +166,11 @@ impl FakeHueBridge {
 
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().requests.clone()
+    }
+
+    /// Presses (or releases) the link button: while pressed, pairing (`POST /api`) succeeds.
+    pub fn press_link_button(&self, pressed: bool) {
+        self.state.lock().link_button = pressed;
     }
 
     /// Event streams open now.
@@ -403,6 +413,9 @@ fn respond(state: &Mutex<BridgeState>, req: &Request) -> Answer {
             ),
         };
     }
+    if (method, path) == ("POST", "/api") {
+        return pair(&st, &req.body);
+    }
     let Some(rest) = path.strip_prefix(&format!("/api/{HUE_USER}/")) else {
         return v1_error(1, "/", "unauthorized user");
     };
@@ -438,6 +451,25 @@ fn respond(state: &Mutex<BridgeState>, req: &Request) -> Answer {
         ("PUT", ["lights", id, "state"]) => set_light_state(&mut st, id, &req.body),
         _ => v1_error(4, path, "method not available"),
     }
+}
+
+/// `POST /api` (`{"devicetype": "app#device"}`): the app key while the link button is pressed,
+/// error 101 before.
+fn pair(st: &BridgeState, body: &str) -> Answer {
+    let Ok(req) = serde_json::from_str::<Value>(body) else {
+        return v1_error(2, "/", "body contains invalid json");
+    };
+    if !req["devicetype"].as_str().is_some_and(|d| d.contains('#')) {
+        return v1_error(5, "/", "invalid/missing parameters in body");
+    }
+    if !st.link_button {
+        return v1_error(101, "", "link button not pressed");
+    }
+    let mut success = json!({"username": HUE_USER});
+    if req["generateclientkey"] == json!(true) {
+        success["clientkey"] = json!("D1C1C5AE2A0B4C3E9F7A6B5C4D3E2F10");
+    }
+    Answer::Json(OK, json!([{ "success": success }]))
 }
 
 /// `PUT groups/<id>/action`: kept as the group's `action` and applied to each of its lights

@@ -1,10 +1,14 @@
 //! `provider: {type: philips_hue, host, username, apiVersion, certificateFingerprint,
-//! syncInterval, insecure, timeout}`: the factory of the running provider. It reads the bridge's
+//! syncInterval, pairingInterval, insecure, timeout}`: the factory of the running provider.
+//! Without `username` it uses the app key an earlier pairing stored, or pairs
+//! ([`super::pairing`]). It reads the bridge's
 //! config (proving the bridge answers and knows the username), then asks for API v2's resource
 //! list: a bridge that has it gets its changes from the event stream, one that answers 404 is
 //! polled over API v1.
 
+use super::app_key::AppKeyFile;
 use super::events::EventStream;
+use super::pairing::Pairing;
 use super::parse::{self, HueError};
 use super::parse_v2::{self, Resources};
 use super::pin::{self, PinnedCertificate};
@@ -26,7 +30,13 @@ pub struct PhilipsHueConfig {
     /// `http://…`). Without a scheme, HTTPS (HTTP with `apiVersion: 1`).
     pub host: String,
     /// The whitelisted user (the app key the bridge handed out when its link button was pressed).
-    pub username: String,
+    /// Absent (or empty): the key stored by an earlier pairing, else pairing starts.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// How often pairing asks the bridge for a key while its link button is not pressed
+    /// (default `5s`, at least 100ms).
+    #[serde(default)]
+    pub pairing_interval: Option<String>,
     /// How often lights and sensors are read (default `15m`, as in MyController).
     #[serde(default)]
     pub sync_interval: Option<String>,
@@ -59,11 +69,7 @@ struct Endpoints {
 
 impl PhilipsHueConfig {
     fn endpoints(&self) -> Result<Endpoints, GatewayError> {
-        let base = self.base_url()?;
-        let origin = base
-            .strip_suffix(&format!("/api/{}/", self.username.trim()))
-            .unwrap_or(&base)
-            .to_string();
+        let origin = self.origin()?;
         let https = origin.starts_with("https://");
         match self.api_version {
             None | Some(1) => {}
@@ -114,27 +120,75 @@ impl PhilipsHueConfig {
         Ok(Some(pinned))
     }
 
-    fn base_url(&self) -> Result<String, GatewayError> {
+    /// The configured app key, when there is one.
+    fn configured_username(&self) -> Option<String> {
+        self.username
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+    }
+
+    /// `https://host[:port]` (or `http://`), no trailing slash.
+    fn origin(&self) -> Result<String, GatewayError> {
         let host = self.host.trim().trim_end_matches('/');
-        let user = self.username.trim();
         if host.is_empty() {
             return Err(GatewayError::Config("philips_hue: `host` is empty".into()));
         }
-        if user.is_empty() || !user.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(GatewayError::Config(
-                "philips_hue: `username` must be the bridge's app key (letters, digits, -); \
-                 press the bridge's link button and POST /api {\"devicetype\": …} to get one"
-                    .into(),
-            ));
-        }
-        let base = if host.contains("://") {
+        Ok(if host.contains("://") {
             host.to_string()
         } else if self.api_version == Some(1) {
             format!("http://{host}")
         } else {
             format!("https://{host}")
+        })
+    }
+
+    fn base_url(&self, user: &str) -> Result<String, GatewayError> {
+        let origin = self.origin()?;
+        let user = user.trim();
+        if user.is_empty() || !user.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(GatewayError::Config(
+                "philips_hue: `username` must be the bridge's app key (letters, digits, -); \
+                 leave it out to pair (press the bridge's link button)"
+                    .into(),
+            ));
+        }
+        Ok(format!("{origin}/api/{user}/"))
+    }
+
+    fn pairing_interval(&self) -> Result<Duration, GatewayError> {
+        let d = match &self.pairing_interval {
+            None => Duration::from_secs(5),
+            Some(s) => switchyard_core::value::parse_std_duration(s).map_err(|e| {
+                GatewayError::Config(format!("philips_hue: `pairingInterval`: {e}"))
+            })?,
         };
-        Ok(format!("{base}/api/{user}/"))
+        if d < Duration::from_millis(100) {
+            return Err(GatewayError::Config(
+                "philips_hue: `pairingInterval` must be at least 100ms".into(),
+            ));
+        }
+        Ok(d)
+    }
+
+    fn http(
+        &self,
+        url: String,
+        headers: BTreeMap<String, String>,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<HttpClient, GatewayError> {
+        Ok(HttpClient::with_tls(
+            &HttpConfig {
+                url,
+                headers,
+                username: String::new(),
+                password: String::new(),
+                insecure: self.insecure,
+                timeout: self.timeout.clone(),
+            },
+            tls,
+        )?)
     }
 
     fn sync_interval(&self) -> Result<Duration, GatewayError> {
@@ -155,31 +209,59 @@ impl PhilipsHueConfig {
 #[async_trait]
 impl ProviderConfig for PhilipsHueConfig {
     async fn start(&self, ctx: ProviderContext) -> Result<RunningProvider, GatewayError> {
-        let interval = self.sync_interval()?;
+        self.sync_interval()?;
+        let pairing_interval = self.pairing_interval()?;
         let endpoints = self.endpoints()?;
-        let user = self.username.trim().to_string();
+        if let Some(user) = self.configured_username() {
+            return self.connect(ctx, user).await;
+        }
+        let file = AppKeyFile::new(ctx.data_dir(), ctx.gateway_id());
+        match file.load() {
+            Ok(Some(key)) => return self.connect(ctx, key.username).await,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(GatewayError::Config(format!(
+                    "philips_hue: the stored app key: {e}; delete it to pair again"
+                )));
+            }
+        }
         let pin = if endpoints.https {
             self.pin(&ctx)?
         } else {
             None
         };
         let tls = pin.clone().map(pin::client_config);
-        let http = |url: String, headers: BTreeMap<String, String>| {
-            HttpClient::with_tls(
-                &HttpConfig {
-                    url,
-                    headers,
-                    username: String::new(),
-                    password: String::new(),
-                    insecure: self.insecure,
-                    timeout: self.timeout.clone(),
-                },
-                tls.clone(),
-            )
+        let client = self.http(format!("{}/", endpoints.origin), BTreeMap::new(), tls)?;
+        Ok(Pairing {
+            config: self.clone(),
+            ctx,
+            file,
+            client,
+            pin,
+            interval: pairing_interval,
+        }
+        .running())
+    }
+}
+
+impl PhilipsHueConfig {
+    /// Connects with this app key: reads the bridge's config, then picks API v2 or v1.
+    pub(super) async fn connect(
+        &self,
+        ctx: ProviderContext,
+        user: String,
+    ) -> Result<RunningProvider, GatewayError> {
+        let interval = self.sync_interval()?;
+        let endpoints = self.endpoints()?;
+        let pin = if endpoints.https {
+            self.pin(&ctx)?
+        } else {
+            None
         };
+        let tls = pin.clone().map(pin::client_config);
         let key_header = BTreeMap::from([("hue-application-key".to_string(), user.clone())]);
-        let client = http(self.base_url()?, BTreeMap::new())?;
-        let v2 = http(format!("{}/", endpoints.origin), key_header)?;
+        let client = self.http(self.base_url(&user)?, BTreeMap::new(), tls.clone())?;
+        let v2 = self.http(format!("{}/", endpoints.origin), key_header, tls.clone())?;
         let bridge = Arc::new(Bridge {
             client,
             v2,
@@ -288,11 +370,17 @@ mod tests {
     #[test]
     fn urls_intervals_and_unknown_keys() {
         let c = config(json!({"host": "192.168.1.7", "username": "abc-1"})).unwrap();
-        assert_eq!(c.base_url().unwrap(), "https://192.168.1.7/api/abc-1/");
+        assert_eq!(
+            c.base_url("abc-1").unwrap(),
+            "https://192.168.1.7/api/abc-1/"
+        );
         assert_eq!(c.endpoints().unwrap().origin, "https://192.168.1.7");
         let c =
             config(json!({"host": "192.168.1.7", "username": "abc-1", "apiVersion": 1})).unwrap();
-        assert_eq!(c.base_url().unwrap(), "http://192.168.1.7/api/abc-1/");
+        assert_eq!(
+            c.base_url("abc-1").unwrap(),
+            "http://192.168.1.7/api/abc-1/"
+        );
         assert!(!c.endpoints().unwrap().https);
         let c = config(json!({"host": "http://h", "username": "u", "apiVersion": 2})).unwrap();
         assert!(c.endpoints().unwrap_err().to_string().contains("HTTPS"));
@@ -303,10 +391,21 @@ mod tests {
         let c =
             config(json!({"host": "https://b.local:8443/", "username": "u", "syncInterval": "5s"}))
                 .unwrap();
-        assert_eq!(c.base_url().unwrap(), "https://b.local:8443/api/u/");
+        assert_eq!(c.base_url("u").unwrap(), "https://b.local:8443/api/u/");
         assert_eq!(c.sync_interval().unwrap(), Duration::from_secs(5));
         let c = config(json!({"host": "h", "username": "../x"})).unwrap();
-        assert!(c.base_url().unwrap_err().to_string().contains("app key"));
+        assert!(
+            c.base_url("../x")
+                .unwrap_err()
+                .to_string()
+                .contains("app key")
+        );
+        let c = config(json!({"host": "h"})).unwrap();
+        assert_eq!(c.configured_username(), None);
+        assert_eq!(c.pairing_interval().unwrap(), Duration::from_secs(5));
+        let c = config(json!({"host": "h", "username": " ", "pairingInterval": "1ms"})).unwrap();
+        assert_eq!(c.configured_username(), None);
+        assert!(c.pairing_interval().is_err());
         let c = config(json!({"host": "h", "username": "u", "syncInterval": "soon"})).unwrap();
         assert!(c.sync_interval().is_err());
         let e = config(json!({"host": "h", "username": "u", "hots": 1})).unwrap_err();

@@ -411,3 +411,104 @@ async fn hue_groups_are_read_set_and_follow_v2_events() {
     assert!(!bridge.requests().iter().any(|r| r.contains("all_on")));
     h.stop().await;
 }
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Pairing: without `username` the gateway asks the bridge for an app key every
+/// `pairingInterval`, `down` with "press the link button" meanwhile (no errors, no restarts);
+/// once the button is pressed it gets the key, reads the bridge, and keeps the key encrypted
+/// under the data directory, where a restarted provider finds it without pairing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hue_pairing_with_the_link_button_and_an_encrypted_stored_key() {
+    let bridge = FakeHueBridge::start(BridgeState::recorded(), 0, true).unwrap();
+    let gw = gateway(
+        "hue_pair",
+        json!({"type": "philips_hue", "host": bridge.url(),
+               "certificateFingerprint": certificate_fingerprint(),
+               "syncInterval": "1h", "pairingInterval": "100ms"}),
+    );
+    let h = Harness::start(&[gw]).await;
+    let waiting = eventually("waiting for the link button", || async {
+        let s = h.gateway_state("hue_pair").await;
+        (s.status == Status::Down && s.message.contains("press the link button")).then_some(s)
+    })
+    .await;
+    assert!(
+        waiting.message.contains("switchyard#hue_pair"),
+        "{waiting:?}"
+    );
+    eventually("a few pairing attempts", || async {
+        (count(&bridge, "POST /api ") >= 3).then_some(())
+    })
+    .await;
+    let restarts = h.gateway_stats("hue_pair").restarts;
+    let s = h.gateway_state("hue_pair").await;
+    assert_eq!(s.status, Status::Down, "{s:?}");
+    assert!(s.message.contains("press the link button"), "{s:?}");
+    let post = bridge
+        .requests()
+        .into_iter()
+        .find(|r| r.starts_with("POST /api "))
+        .unwrap();
+    let body: Value = serde_json::from_str(post.splitn(3, ' ').nth(2).unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"devicetype": "switchyard#hue_pair", "generateclientkey": true})
+    );
+    // A set before pairing is refused, not sent.
+    let set = Message::new(MessageType::Set, "hue_pair", "light_1", "state")
+        .with_payload(Payload::new("brightness", "33"));
+    h.send_to_gateway("hue_pair", &set).await;
+
+    bridge.press_link_button(true);
+    h.wait_status("hue_pair", Status::Up).await;
+    h.wait_field("hue_pair.light_1.state.brightness", json!(144))
+        .await;
+    eventually("the event stream with the new key", || async {
+        (bridge.open_streams() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(h.gateway_stats("hue_pair").restarts, restarts);
+    assert!(!bridge.requests().iter().any(|r| r.contains("\"bri\":33")));
+    bridge.press_link_button(false);
+
+    // The key is stored, but nowhere under the data directory in clear.
+    let stored = h.data_dir().join("philips_hue/hue_pair.appkey");
+    assert!(stored.exists());
+    for file in files_under(h.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(HUE_USER),
+            "{} holds the app key in clear",
+            file.display()
+        );
+    }
+
+    // A restarted provider (the bridge went away and came back) uses the stored key.
+    let pairs = count(&bridge, "POST /api ");
+    let port = bridge.addr().port();
+    let state = bridge.stop();
+    eventually("gateway not up", || async {
+        (h.gateway_state("hue_pair").await.status != Status::Up).then_some(())
+    })
+    .await;
+    state.lock().lights["1"]["state"]["bri"] = json!(12);
+    let back = FakeHueBridge::start(state, port, true).unwrap();
+    h.wait_field("hue_pair.light_1.state.brightness", json!(12))
+        .await;
+    h.wait_status("hue_pair", Status::Up).await;
+    assert_eq!(count(&back, "POST /api "), pairs, "paired again");
+    assert!(h.gateway_stats("hue_pair").restarts > restarts);
+    h.stop().await;
+}
