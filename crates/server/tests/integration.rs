@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 #[cfg(feature = "bus-nats")]
 mod distributed;
+mod esphome;
 mod faults_disk;
 mod faults_load;
 mod faults_mqtt;
