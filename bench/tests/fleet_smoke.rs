@@ -1,6 +1,6 @@
-//! Runs the fleet harness's seconds-long smoke (`fleet all --smoke`) against the local Mosquitto
-//! and a freshly built `switchyard`, so the harness keeps working. It checks that the run
-//! completes and every field got its value; it asserts nothing about speed.
+//! Runs the fleet harness's seconds-long smoke (`fleet all --smoke`: S1–S4 at tiny sizes) against
+//! the local Mosquitto and a freshly built `switchyard`, so the harness keeps working. It checks
+//! that the run completes and every field got its value; it asserts nothing about speed.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,7 +15,7 @@ fn peer_missing(why: &str) -> bool {
 }
 
 #[test]
-fn fleet_smoke_runs_both_scenarios() {
+fn fleet_smoke_runs_every_embedded_scenario() {
     if std::net::TcpStream::connect(("127.0.0.1", 1883)).is_err()
         && peer_missing("no MQTT broker (Mosquitto) on 127.0.0.1:1883")
     {
@@ -48,6 +48,8 @@ fn fleet_smoke_runs_both_scenarios() {
     );
     assert!(stdout.contains("## S1 ingest"), "{stdout}");
     assert!(stdout.contains("## S2 reaction"), "{stdout}");
+    assert!(stdout.contains("## S3 scale"), "{stdout}");
+    assert!(stdout.contains("## S4 history"), "{stdout}");
     let reports: Vec<_> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -65,9 +67,17 @@ fn fleet_smoke_runs_both_scenarios() {
         .find(|s| s["system"] == "switchyard")
         .expect("a Switchyard ingest step");
     assert_eq!(first_ingest["lost"], 0, "every field's last value stored");
+    assert_eq!(report["s3"]["fields"], 500, "S3 created every field");
     assert!(
-        reports
-            .iter()
-            .any(|p| p.extension().is_some_and(|e| e == "md"))
+        report["s4"]["direct"]["rows"].as_u64() > Some(1000),
+        "{report}"
     );
+    for ext in ["md", "svg"] {
+        assert!(
+            reports
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == ext)),
+            "a .{ext} report"
+        );
+    }
 }

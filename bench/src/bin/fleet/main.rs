@@ -4,7 +4,11 @@
 //!
 //! `cargo run --release -p switchyard-bench --bin fleet -- all` (see docs/benchmarks.md).
 
+mod backends;
+mod history;
 mod mqtt;
+mod plot;
+mod scale;
 mod server;
 
 use anyhow::{Context, bail};
@@ -17,9 +21,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(about = "Switchyard against the broker's own limit: ingest (S1) and reaction (S2)")]
+#[command(
+    about = "Switchyard against the broker's own limit: ingest (S1), reaction (S2), scale (S3), history (S4), S1+S2 on PostgreSQL + InfluxDB (S5)"
+)]
 struct Args {
-    /// s1 (ingest), s2 (forward-payload reaction) or all.
+    /// s1 (ingest), s2 (forward-payload reaction), s3 (scale), s4 (history), s5 (S1 and S2 on
+    /// PostgreSQL + InfluxDB), or all (s1–s4).
     scenario: String,
     /// Seconds-long run with tiny rates: checks the harness works, measures nothing.
     #[arg(long)]
@@ -56,6 +63,22 @@ struct Args {
     /// Show the server's log.
     #[arg(long)]
     server_log: bool,
+    /// S3's fields.
+    #[arg(long, default_value_t = 100_000)]
+    scale_fields: u64,
+    /// S4's days of history.
+    #[arg(long, default_value_t = 30)]
+    history_days: u64,
+    /// S4's seconds between two points.
+    #[arg(long, default_value_t = 30)]
+    history_every: u64,
+    /// The MySensors gateway's `maxInFlight` (sets awaiting their echo at once); default: the
+    /// provider's own (16 over MQTT).
+    #[arg(long)]
+    max_in_flight: Option<u64>,
+    /// S5's PostgreSQL (tables `sybench<time>_…` are created in it).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
 }
 
 const GATEWAY: &str = "bench";
@@ -490,8 +513,151 @@ fn ratio(a: u64, b: u64) -> String {
     }
 }
 
+/// S1 on `server`: publish→stored latency, then the broker's and Switchyard's ladders.
+async fn ingest(
+    run: &mut Run,
+    server: &Server,
+    md: &mut String,
+    title: &str,
+) -> anyhow::Result<(Value, Vec<Step>, bool)> {
+    let pass = format!("{}-pass", run.prefix);
+    let mut steps = Vec::new();
+    // Latency first: a ladder step past the server's limit leaves a backlog behind it.
+    let latency_rates: Vec<u64> = run.args.rates.iter().copied().take(2).collect();
+    for rate in latency_rates {
+        let s = stored_latency(run, server, rate).await?;
+        eprintln!(
+            "{title} stored latency at {rate}: {}",
+            Latency::cell(&s.latency)
+        );
+        steps.push(s);
+    }
+    for rate in run.args.ladder.clone() {
+        let s = mqtt_step(run, "broker pass-through", &pass, &pass, rate).await?;
+        eprintln!(
+            "{title} broker {rate}: achieved {:.0}, lost {}",
+            s.achieved, s.lost
+        );
+        let ok = s.ok();
+        steps.push(s);
+        if !ok {
+            break;
+        }
+    }
+    for rate in run.args.ladder.clone() {
+        let s = ingest_step(run, server, rate).await?;
+        eprintln!(
+            "{title} switchyard {rate}: achieved {:.0}, wrong {}",
+            s.achieved, s.lost
+        );
+        let ok = s.ok();
+        steps.push(s);
+        if !ok {
+            break;
+        }
+    }
+    // Correctness, not speed: at the smallest rate every value must have been stored.
+    let correct = steps
+        .iter()
+        .find(|s| s.system == "switchyard")
+        .is_none_or(|s| s.lost == 0);
+    let (b, s) = (
+        sustained(&steps, "broker pass-through"),
+        sustained(&steps, "switchyard"),
+    );
+    let _ = writeln!(
+        md,
+        "\n## {title}\n\nSustained with zero loss: Switchyard {s} msg/s, broker pass-through {b} msg/s → **{}** of the broker (ladder stops at its first lossy step; target ≥ 50 %: {}).",
+        ratio(s, b),
+        if b > 0 && s * 2 >= b {
+            "met"
+        } else {
+            "not met"
+        }
+    );
+    table(&format!("{title} steps"), &steps, md);
+    let json = json!({"sustainedSwitchyard": s, "sustainedBroker": b,
+        "ratio": if b > 0 { s as f64 / b as f64 } else { 0.0 },
+        "steps": steps.iter().map(Step::json).collect::<Vec<_>>()});
+    Ok((json, steps, correct))
+}
+
+/// S2 on `server`: at each rate the broker, the no-work forwarder and Switchyard's round trip.
+async fn reaction(
+    run: &mut Run,
+    server: &Server,
+    md: &mut String,
+    title: &str,
+) -> anyhow::Result<(Value, Vec<Step>)> {
+    prepare_forwarding(run, server).await?;
+    let pass = format!("{}-pass", run.prefix);
+    let fwd_in = format!("{}-fwdin", run.prefix);
+    let fwd_out = format!("{}-fwdout", run.prefix);
+    let forwarder = mqtt::forwarder(&run.broker, &fwd_in, &fwd_out).await?;
+    let mut steps = Vec::new();
+    for rate in run.args.rates.clone() {
+        let s = mqtt_step(run, "broker pass-through", &pass, &pass, rate).await?;
+        steps.push(s);
+        let s = mqtt_step(run, "no-work forwarder", &fwd_in, &fwd_out, rate).await?;
+        steps.push(s);
+        let s = forward_step(run, server, rate).await?;
+        eprintln!(
+            "{title} {rate}: switchyard lost {}, {}",
+            s.lost,
+            Latency::cell(&s.latency)
+        );
+        steps.push(s);
+    }
+    forwarder.abort();
+    let (f, s) = (
+        sustained(&steps, "no-work forwarder"),
+        sustained(&steps, "switchyard (forward round trip)"),
+    );
+    let p99_ok = steps
+        .iter()
+        .filter(|st| st.system.starts_with("switchyard") && st.target >= 5_000)
+        .all(|st| st.ok() && st.latency.as_ref().is_some_and(|l| l.p99 < 500));
+    let _ = writeln!(
+        md,
+        "\n## {title}\n\nHighest fixed rate held with zero loss: Switchyard {s} msg/s, no-work forwarder {f} msg/s → **{}** (target ≥ 80 %: {}); p99 < 0.5 ms at 5k and 10k msg/s: {}.",
+        ratio(s, f),
+        if f > 0 && s * 5 >= f * 4 {
+            "met"
+        } else {
+            "not met"
+        },
+        if p99_ok { "met" } else { "not met" }
+    );
+    table(&format!("{title} steps"), &steps, md);
+    let json = json!({"sustainedSwitchyard": s, "sustainedForwarder": f,
+        "steps": steps.iter().map(Step::json).collect::<Vec<_>>()});
+    Ok((json, steps))
+}
+
+/// The plot's lines: p50 and p99 against rate for each system that was timed.
+fn latency_lines(scenario: &str, steps: &[Step]) -> Vec<plot::Line> {
+    let mut lines: Vec<plot::Line> = Vec::new();
+    for step in steps {
+        let Some(l) = &step.latency else { continue };
+        for (name, v) in [("p50", l.p50), ("p99", l.p99)] {
+            let label = format!("{scenario} {} {name}", step.system);
+            let point = (step.target as f64, ms(v));
+            match lines.iter_mut().find(|line| line.label == label) {
+                Some(line) => line.points.push(point),
+                None => lines.push(plot::Line {
+                    label,
+                    points: vec![point],
+                }),
+            }
+        }
+    }
+    lines
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // reqwest is built with rustls and no provider when the workspace is built together.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut args = Args::parse();
     if args.smoke {
         args.nodes = 2;
@@ -499,14 +665,20 @@ async fn main() -> anyhow::Result<()> {
         args.step_seconds = 1.0;
         args.ladder = vec![200, 500];
         args.rates = vec![200];
+        args.scale_fields = 500;
+        args.history_days = 1;
+        args.history_every = 60;
     }
     if !(1..=98).contains(&args.nodes) || !(1..=200).contains(&args.fields) {
         bail!("--nodes must be 1–98 and --fields 1–200 (MySensors ids; actuators are node + 100)");
     }
     let scenario = args.scenario.to_lowercase();
-    if !["s1", "s2", "all"].contains(&scenario.as_str()) {
-        bail!("scenario {scenario:?}: s1, s2 or all");
-    }
+    let scenarios: Vec<&str> = match scenario.as_str() {
+        "all" => vec!["s1", "s2", "s3", "s4"],
+        "s1" | "s2" | "s3" | "s4" | "s5" => vec![scenario.as_str()],
+        _ => bail!("scenario {scenario:?}: s1, s2, s3, s4, s5 or all"),
+    };
+    let wants = |s: &str| scenarios.contains(&s);
     let binary = match &args.switchyard {
         Some(p) => p.clone(),
         None => std::env::current_exe()?
@@ -536,127 +708,103 @@ async fn main() -> anyhow::Result<()> {
     std::net::TcpStream::connect((run.broker.host.as_str(), run.broker.port))
         .with_context(|| format!("no MQTT broker on {}:{}", run.broker.host, run.broker.port))?;
 
-    let data = tempfile::tempdir()?;
-    let server = Server::start(&binary, data.path(), run.args.server_log).await?;
-    let idle = server.stats();
-    eprintln!(
-        "switchyard (pid {}) ready in {} ms, RSS {:.1} MiB",
-        server.pid,
-        server.started_in.as_millis(),
-        idle.rss_kib as f64 / 1024.0
-    );
-    server.mysensors_gateway(GATEWAY, &run.prefix).await?;
-
     let mut md = String::new();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut report = json!({
         "date": stamp, "smoke": run.args.smoke, "nodes": run.args.nodes,
         "fieldsPerNode": run.args.fields, "stepSeconds": run.args.step_seconds,
-        "startupMillis": server.started_in.as_millis() as u64,
-        "idleRssMiB": idle.rss_kib as f64 / 1024.0,
+        "loadAverageAtStart": load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
     });
-    let pass = format!("{}-pass", run.prefix);
-    let mut failure = None;
-
-    if scenario == "s1" || scenario == "all" {
-        let mut steps = Vec::new();
-        // Latency first: a ladder step past the server's limit leaves a backlog behind it.
-        let latency_rates: Vec<u64> = run.args.rates.iter().copied().take(2).collect();
-        for rate in latency_rates {
-            let s = stored_latency(&mut run, &server, rate).await?;
-            eprintln!("S1 stored latency at {rate}: {}", Latency::cell(&s.latency));
-            steps.push(s);
-        }
-        for rate in run.args.ladder.clone() {
-            let s = mqtt_step(&mut run, "broker pass-through", &pass, &pass, rate).await?;
-            eprintln!(
-                "S1 broker {rate}: achieved {:.0}, lost {}",
-                s.achieved, s.lost
-            );
-            let ok = s.ok();
-            steps.push(s);
-            if !ok {
-                break;
-            }
-        }
-        for rate in run.args.ladder.clone() {
-            let s = ingest_step(&mut run, &server, rate).await?;
-            eprintln!(
-                "S1 switchyard {rate}: achieved {:.0}, wrong {}",
-                s.achieved, s.lost
-            );
-            let ok = s.ok();
-            steps.push(s);
-            if !ok {
-                break;
-            }
-        }
-        // Correctness, not speed: at the smallest rate every value must have been stored.
-        if steps
-            .iter()
-            .find(|s| s.system == "switchyard")
-            .is_some_and(|s| s.lost > 0)
-        {
-            failure = Some("S1: fields without their last value at the lowest rate");
-        }
-        let (b, s) = (
-            sustained(&steps, "broker pass-through"),
-            sustained(&steps, "switchyard"),
-        );
-        let _ = writeln!(
-            md,
-            "\n## S1 ingest\n\nSustained with zero loss: Switchyard {s} msg/s, broker pass-through {b} msg/s → **{}** of the broker (ladder stops at its first lossy step).",
-            ratio(s, b)
-        );
-        table("S1 steps", &steps, &mut md);
-        report["s1"] = json!({"sustainedSwitchyard": s, "sustainedBroker": b,
-            "ratio": if b > 0 { s as f64 / b as f64 } else { 0.0 },
-            "steps": steps.iter().map(Step::json).collect::<Vec<_>>()});
-    }
-
-    if scenario == "s2" || scenario == "all" {
-        prepare_forwarding(&mut run, &server).await?;
-        let fwd_in = format!("{}-fwdin", run.prefix);
-        let fwd_out = format!("{}-fwdout", run.prefix);
-        let forwarder = mqtt::forwarder(&run.broker, &fwd_in, &fwd_out).await?;
-        let mut steps = Vec::new();
-        for rate in run.args.rates.clone() {
-            let s = mqtt_step(&mut run, "broker pass-through", &pass, &pass, rate).await?;
-            steps.push(s);
-            let s = mqtt_step(&mut run, "no-work forwarder", &fwd_in, &fwd_out, rate).await?;
-            steps.push(s);
-            let s = forward_step(&mut run, &server, rate).await?;
-            eprintln!(
-                "S2 {rate}: switchyard lost {}, {}",
-                s.lost,
-                Latency::cell(&s.latency)
-            );
-            steps.push(s);
-        }
-        forwarder.abort();
-        let (f, s) = (
-            sustained(&steps, "no-work forwarder"),
-            sustained(&steps, "switchyard (forward round trip)"),
-        );
-        let _ = writeln!(
-            md,
-            "\n## S2 reaction (forward payload round trip)\n\nHighest fixed rate held with zero loss: Switchyard {s} msg/s, no-work forwarder {f} msg/s → **{}**.",
-            ratio(s, f)
-        );
-        table("S2 steps", &steps, &mut md);
-        report["s2"] = json!({"sustainedSwitchyard": s, "sustainedForwarder": f,
-            "steps": steps.iter().map(Step::json).collect::<Vec<_>>()});
-    }
-
-    let last = server.stats();
-    report["peakRssMiB"] = json!(last.peak_rss_kib as f64 / 1024.0);
     let _ = writeln!(
         md,
-        "\nServer: ready in {} ms, idle RSS {:.1} MiB, peak RSS {:.1} MiB.",
-        server.started_in.as_millis(),
-        idle.rss_kib as f64 / 1024.0,
-        last.peak_rss_kib as f64 / 1024.0
+        "\nLoad average at the start: {} (2 cores shared with the generator, the broker and other work: figures are lower bounds).",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
-    server.stop().await;
+    let mut failure = None;
+    let mut lines = Vec::new();
+
+    if wants("s1") || wants("s2") {
+        let data = tempfile::tempdir()?;
+        let server = Server::start(&binary, data.path(), run.args.server_log, &[]).await?;
+        let idle = server.stats();
+        eprintln!(
+            "switchyard (pid {}) ready in {} ms, RSS {:.1} MiB",
+            server.pid,
+            server.started_in.as_millis(),
+            idle.rss_kib as f64 / 1024.0
+        );
+        report["startupMillis"] = json!(server.started_in.as_millis() as u64);
+        report["idleRssMiB"] = json!(idle.rss_kib as f64 / 1024.0);
+        server
+            .mysensors_gateway(GATEWAY, &run.prefix, run.args.max_in_flight)
+            .await?;
+        if wants("s1") {
+            let (json, steps, correct) = ingest(&mut run, &server, &mut md, "S1 ingest").await?;
+            if !correct {
+                failure = Some("S1: fields without their last value at the lowest rate");
+            }
+            lines.extend(latency_lines("S1", &steps));
+            report["s1"] = json;
+        }
+        if wants("s2") {
+            let (json, steps) = reaction(
+                &mut run,
+                &server,
+                &mut md,
+                "S2 reaction (forward payload round trip)",
+            )
+            .await?;
+            lines.extend(latency_lines("S2", &steps));
+            report["s2"] = json;
+        }
+        let last = server.stats();
+        report["peakRssMiB"] = json!(last.peak_rss_kib as f64 / 1024.0);
+        let _ = writeln!(
+            md,
+            "\nServer (embedded storage and metrics): ready in {} ms, idle RSS {:.1} MiB, peak RSS {:.1} MiB.",
+            server.started_in.as_millis(),
+            idle.rss_kib as f64 / 1024.0,
+            last.peak_rss_kib as f64 / 1024.0
+        );
+        server.stop().await;
+    }
+    if wants("s3") {
+        report["s3"] = scale::run(&mut run, &binary, &[], &mut md).await?;
+    }
+    if wants("s4") {
+        report["s4"] = history::run(&run, &binary, &mut md).await?;
+    }
+    if wants("s5") {
+        let influx = backends::Influxd::start().await?;
+        let env = backends::env(&run.args.postgres_url, &format!("{}_", run.prefix), &influx);
+        let data = tempfile::tempdir()?;
+        let server = Server::start(&binary, data.path(), run.args.server_log, &env).await?;
+        server
+            .mysensors_gateway(GATEWAY, &run.prefix, run.args.max_in_flight)
+            .await?;
+        let title = "S5 ingest on PostgreSQL + InfluxDB";
+        let (s1, steps, correct) = ingest(&mut run, &server, &mut md, title).await?;
+        if !correct {
+            failure = Some("S5: fields without their last value at the lowest rate");
+        }
+        lines.extend(latency_lines("S5", &steps));
+        let title = "S5 reaction on PostgreSQL + InfluxDB";
+        let (s2, steps) = reaction(&mut run, &server, &mut md, title).await?;
+        lines.extend(latency_lines("S5", &steps));
+        let last = server.stats();
+        report["s5"] = json!({"s1": s1, "s2": s2, "peakRssMiB": last.peak_rss_kib as f64 / 1024.0});
+        server.stop().await;
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    report["loadAverageAtEnd"] = json!(
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 
     std::fs::create_dir_all(&run.args.out)?;
     let name = format!("fleet-{scenario}-{stamp}");
@@ -666,6 +814,14 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
     println!("{md}");
     println!("wrote {} and {}", md_path.display(), json_path.display());
+    if let Some(svg) = plot::svg(
+        &format!("fleet {scenario}: latency against rate (log scale)"),
+        &lines,
+    ) {
+        let svg_path = run.args.out.join(format!("{name}.svg"));
+        std::fs::write(&svg_path, svg)?;
+        println!("wrote {}", svg_path.display());
+    }
     if let Some(why) = failure {
         bail!(why);
     }

@@ -21,8 +21,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary serve` on a free loopback port in `data_dir` and logs in.
-    pub async fn start(binary: &Path, data_dir: &Path, show_log: bool) -> anyhow::Result<Server> {
+    /// Starts `binary serve` on a free loopback port in `data_dir` and logs in; `env` adds
+    /// configuration (`SWITCHYARD__STORAGE__TYPE`, …).
+    pub async fn start(
+        binary: &Path,
+        data_dir: &Path,
+        show_log: bool,
+        env: &[(String, String)],
+    ) -> anyhow::Result<Server> {
         let started = Instant::now();
         let mut child = Command::new(binary)
             .arg("serve")
@@ -33,6 +39,7 @@ impl Server {
             .env("SWITCHYARD_ADMIN_PASSWORD", PASSWORD)
             .env("RUST_LOG", "info")
             .env_remove("SWITCHYARD_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -106,6 +113,13 @@ impl Server {
         Ok(body)
     }
 
+    /// `GET path` and the time the answer took (status checked, body read).
+    pub async fn timed_get(&self, path: &str) -> anyhow::Result<(Duration, Value)> {
+        let sent = Instant::now();
+        let body = self.get(path).await?;
+        Ok((sent.elapsed(), body))
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let r = self
             .http
@@ -123,16 +137,30 @@ impl Server {
     }
 
     /// Creates a MySensors MQTT gateway and waits until it is up.
-    pub async fn mysensors_gateway(&self, id: &str, prefix: &str) -> anyhow::Result<()> {
+    /// `max_in_flight`: the provider's `maxInFlight`, or its default.
+    pub async fn mysensors_gateway(
+        &self,
+        id: &str,
+        prefix: &str,
+        max_in_flight: Option<u64>,
+    ) -> anyhow::Result<()> {
+        let mut provider = json!({"type": "mysensors", "discoveryInterval": "0s",
+            "protocol": {"type": "mqtt", "broker": "tcp://127.0.0.1:1883",
+                         "subscribe": format!("{prefix}-out/#"),
+                         "publish": format!("{prefix}-in"), "qos": 0}});
+        if let Some(n) = max_in_flight {
+            provider["maxInFlight"] = json!(n);
+        }
         self.post(
             "/api/gateway",
-            json!({"id": id, "enabled": true, "reconnectDelay": "1s",
-                   "provider": {"type": "mysensors", "discoveryInterval": "0s",
-                     "protocol": {"type": "mqtt", "broker": "tcp://127.0.0.1:1883",
-                                  "subscribe": format!("{prefix}-out/#"),
-                                  "publish": format!("{prefix}-in"), "qos": 0}}}),
+            json!({"id": id, "enabled": true, "reconnectDelay": "1s", "provider": provider}),
         )
         .await?;
+        self.wait_gateway_up(id).await
+    }
+
+    /// Waits until gateway `id` is up (and its subscription has had time to land).
+    pub async fn wait_gateway_up(&self, id: &str) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let g = self.get(&format!("/api/gateway/{id}")).await?;
@@ -146,6 +174,14 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// How many fields `gateway` has.
+    pub async fn field_count(&self, gateway: &str) -> anyhow::Result<u64> {
+        let page = self
+            .get(&format!("/api/field?gatewayId={gateway}&limit=1"))
+            .await?;
+        page["count"].as_u64().context("no count in the list page")
     }
 
     /// Every field of `gateway`: id → current value.
