@@ -1,22 +1,21 @@
 //! The app key a pairing got, kept encrypted at rest.
 //!
-//! Switchyard has no server-wide secret store (API answers mask secrets, storage keeps configs
-//! as given), so the key lives beside the certificate pin under the data directory:
-//! `<data dir>/philips_hue/<gateway>.appkey` holds `v1:` and the base64 of a random 12-byte
-//! nonce followed by the ChaCha20-Poly1305 sealing of `{"username", "clientkey"}` (the gateway
-//! id as associated data, so a file copied to another gateway does not open). The 32-byte
-//! encryption key is `<data dir>/philips_hue/secret.key`, made from the system's random source
-//! on first use; both files are written owner-only (0600) through a temporary file and a rename.
-//! A backup of the store alone never holds the key in clear.
+//! The server seals the secrets of configs it stores (`crates/server/src/secrets_at_rest.rs`),
+//! but a provider does not write its own gateway resource, so the key lives beside the
+//! certificate pin, sealed the same way with the same key: `<data dir>/philips_hue/<gateway>.appkey`
+//! holds `sy-enc:v1:` and the hex of a random 12-byte nonce followed by the AES-256-GCM sealing
+//! (ring) of `{"username", "clientkey"}`, the gateway id as associated data (a file copied to
+//! another gateway does not open). The key is the server's `<data dir>/secret.key` (64 hex
+//! digits, 0600); a data directory without one (the server makes it on its first start) gets
+//! one in that format. Files are written owner-only through a temporary file and a rename.
 
-use base64::Engine as _;
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-const PREFIX: &str = "v1:";
+const PREFIX: &str = "sy-enc:v1:";
 const KEY_LEN: usize = 32;
 
 #[derive(Debug, Error)]
@@ -42,6 +41,7 @@ pub struct AppKey {
 
 /// The stored app key of one gateway.
 pub struct AppKeyFile {
+    data_dir: PathBuf,
     dir: PathBuf,
     gateway: String,
 }
@@ -49,6 +49,7 @@ pub struct AppKeyFile {
 impl AppKeyFile {
     pub fn new(data_dir: &Path, gateway: &str) -> AppKeyFile {
         AppKeyFile {
+            data_dir: data_dir.to_path_buf(),
             dir: data_dir.join("philips_hue"),
             gateway: gateway.to_string(),
         }
@@ -82,7 +83,7 @@ impl AppKeyFile {
         let sealed = text
             .trim()
             .strip_prefix(PREFIX)
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(decode_hex)
             .filter(|b| b.len() > NONCE_LEN)
             .ok_or_else(corrupt)?;
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
@@ -111,32 +112,45 @@ impl AppKeyFile {
         .map_err(|_| AppKeyError::Random)?;
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&data);
-        let text = format!(
-            "{PREFIX}{}\n",
-            base64::engine::general_purpose::STANDARD.encode(sealed)
-        );
+        let text = format!("{PREFIX}{}\n", encode_hex(&sealed));
         write_private(&self.path(), text.as_bytes())
     }
 
-    /// The encryption key, made when `create` and there is none.
+    /// The server's key (`<data dir>/secret.key`), made when `create` and there is none.
     fn secret(&self, create: bool) -> Result<LessSafeKey, AppKeyError> {
-        let path = self.dir.join("secret.key");
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let path = self.data_dir.join("secret.key");
+        let bytes = match std::fs::read_to_string(&path) {
+            Ok(text) => decode_hex(text.trim())
+                .filter(|b| b.len() == KEY_LEN)
+                .ok_or_else(|| AppKeyError::Corrupt(path.clone()))?,
             Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
                 let mut b = vec![0u8; KEY_LEN];
                 SystemRandom::new()
                     .fill(&mut b)
                     .map_err(|_| AppKeyError::Random)?;
-                write_private(&path, &b)?;
+                write_private(&path, encode_hex(&b).as_bytes())?;
                 b
             }
             Err(source) => return Err(AppKeyError::Io { path, source }),
         };
-        let unbound = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
+        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
             .map_err(|_| AppKeyError::Corrupt(path.clone()))?;
         Ok(LessSafeKey::new(unbound))
     }
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Writes `bytes` to `path` readable by the owner only, replacing it whole.
@@ -186,7 +200,11 @@ mod tests {
         std::fs::copy(file.path(), dir.path().join("philips_hue/other.appkey")).unwrap();
         let other = AppKeyFile::new(dir.path(), "other");
         assert!(matches!(other.load(), Err(AppKeyError::Corrupt(_))));
-        std::fs::write(file.path(), "v1:!!").unwrap();
+        // The server's key file: 64 hex digits.
+        let key_hex = std::fs::read_to_string(dir.path().join("secret.key")).unwrap();
+        assert_eq!(key_hex.trim().len(), 64);
+        assert!(decode_hex(key_hex.trim()).is_some());
+        std::fs::write(file.path(), "sy-enc:v1:zz").unwrap();
         assert!(matches!(file.load(), Err(AppKeyError::Corrupt(_))));
     }
 }
