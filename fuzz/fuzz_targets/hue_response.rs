@@ -1,13 +1,14 @@
-//! Any answer a Hue bridge may send: the v1 parsers (config, lights, sensors, one light or
-//! sensor), the v2 resource list, and the event stream (the SSE decoder, its input cut where the
+//! Any answer a Hue bridge may send: the v1 parsers (config, lights, groups, sensors, one light,
+//! group or sensor, a pairing answer), the v2 resource list, and the event stream (the SSE decoder, its input cut where the
 //! first byte says, then every event's `data`) never panic, and what they produce is
-//! addressable: `light_<id>`/`sensor_<id>`/`bridge` nodes, field ids non-empty and free of `.`,
+//! addressable: `light_<id>`/`group_<id>`/`sensor_<id>`/`bridge` nodes, field ids non-empty and free of `.`,
 //! a v2 brightness on v1's 1–254 scale.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use switchyard_core::Message;
+use switchyard_gateway::providers::hue::pairing;
 use switchyard_gateway::providers::hue::parse::{self, HueError};
 use switchyard_gateway::providers::hue::parse_v2::{self, Resources};
 use switchyard_gateway::providers::hue::sse::SseDecoder;
@@ -17,7 +18,8 @@ fn check(all: &[Message]) {
         let node = m.node_id.as_str();
         let id = node
             .strip_prefix("light_")
-            .or_else(|| node.strip_prefix("sensor_"));
+            .or_else(|| node.strip_prefix("sensor_"))
+            .or_else(|| node.strip_prefix("group_"));
         assert!(
             node == "bridge"
                 || id.is_some_and(
@@ -36,13 +38,18 @@ fn v1(body: &[u8]) {
     let Ok(v) = parse::parse_body(body) else {
         return;
     };
-    let parsers: [fn(&serde_json::Value) -> Result<Vec<Message>, HueError>; 5] = [
+    let parsers: [fn(&serde_json::Value) -> Result<Vec<Message>, HueError>; 7] = [
         parse::bridge,
         parse::lights,
+        parse::groups,
         parse::sensors,
         |v| parse::light("1", v),
+        |v| parse::group("0", v),
         |v| parse::sensor("2", v),
     ];
+    if let Ok(key) = pairing::pairing_answer(&v) {
+        assert!(!key.username.is_empty() && !key.username.contains('/'));
+    }
     for p in parsers {
         if let Ok(msgs) = p(&v) {
             check(&msgs);
