@@ -9,6 +9,8 @@ pub(crate) enum EmbeddedError {
     InvalidQuery(String),
     #[error("metric store is closed")]
     Closed,
+    #[error("the metrics database could not be reopened: queries still hold it")]
+    Busy,
     #[error("creating the metrics directory {path}: {source}")]
     CreateDir {
         path: String,
@@ -30,6 +32,17 @@ pub(crate) enum EmbeddedError {
     TooManySeries,
     #[error("metrics background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+impl EmbeddedError {
+    /// A failure of the file underneath (a full disk, an I/O error), after which redb refuses
+    /// every transaction until the file is reopened.
+    pub(crate) fn is_io(&self) -> bool {
+        matches!(
+            self,
+            EmbeddedError::Storage(_) | EmbeddedError::Commit(_) | EmbeddedError::Transaction(_)
+        )
+    }
 }
 
 impl From<EmbeddedError> for MetricError {

@@ -24,14 +24,18 @@ use error::EmbeddedError;
 use parking_lot::{Mutex, RwLock};
 use redb::Database;
 use sample::Sample;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 use switchyard_core::metrics::{
     MetricError, MetricPoint, MetricQuery, MetricRow, MetricStats, MetricStore,
 };
 use tokio::task::{JoinHandle, spawn_blocking};
 use tokio_util::sync::CancellationToken;
+
+/// How long a reopen waits for queries that still hold the old file handle.
+const REOPEN_WAIT: Duration = Duration::from_secs(5);
 
 /// The store's file, under the data directory.
 pub const DATABASE_FILE: &str = "metrics/metrics.redb";
@@ -48,8 +52,14 @@ pub struct EmbeddedMetricStore {
 /// What the store, its writer and its retention task share.
 pub(crate) struct Shared {
     settings: EmbeddedSettings,
-    /// `None` once closed, so the file is released for a later open.
+    /// `None` once closed, so the file is released for a later open (and, briefly, while the
+    /// writer reopens it after a failed commit).
     db: RwLock<Option<Arc<Database>>>,
+    /// The file, to reopen it after a failed commit.
+    path: PathBuf,
+    /// Set by a commit that failed on I/O (a full disk, say): redb refuses every later
+    /// transaction until the file is closed and opened again, which the next commit does.
+    broken: AtomicBool,
     buffer: WriteBuffer,
     /// One committer at a time, so that `flush` returns only after a batch the writer already
     /// took is on disk.
@@ -65,12 +75,15 @@ impl EmbeddedMetricStore {
     ) -> Result<EmbeddedMetricStore, MetricError> {
         let settings = config.settings()?;
         let path = data_dir.join(DATABASE_FILE);
-        let db = spawn_blocking(move || open_database(&path))
+        let opening = path.clone();
+        let db = spawn_blocking(move || open_database(&opening))
             .await
             .map_err(EmbeddedError::from)??;
         let shared = Arc::new(Shared {
             settings,
             db: RwLock::new(Some(Arc::new(db))),
+            path,
+            broken: AtomicBool::new(false),
             buffer: WriteBuffer::new(settings.buffer_size, settings.batch_size, settings.max_wait),
             commit_lock: tokio::sync::Mutex::new(()),
             written: AtomicU64::new(0),
@@ -133,6 +146,9 @@ impl Shared {
     /// commit is counted as dropped: retrying it forever would stall every later point.
     async fn commit_buffered(&self) -> Result<(), EmbeddedError> {
         let _turn = self.commit_lock.lock().await;
+        if self.broken.load(Ordering::Acquire) {
+            self.reopen().await?;
+        }
         let mut remaining = self.buffer.len();
         while remaining > 0 {
             let db = self.db()?;
@@ -148,10 +164,46 @@ impl Shared {
                 .and_then(|r| r);
             if let Err(e) = committed {
                 self.buffer.count_dropped(n);
+                if e.is_io() {
+                    self.broken.store(true, Ordering::Release);
+                }
                 return Err(e);
             }
             self.written.fetch_add(n as u64, Ordering::Relaxed);
         }
+        Ok(())
+    }
+
+    /// Closes the file and opens it again after a failed commit. redb allows one open handle per
+    /// file, so this waits (up to [`REOPEN_WAIT`]) for queries still holding the old one. Queries
+    /// meanwhile answer `Closed`; a failed reopen (the disk still full) leaves the store broken
+    /// and the writer tries again at its next flush, about once a second, not in a busy loop.
+    async fn reopen(&self) -> Result<(), EmbeddedError> {
+        let Some(mut old) = self.db.write().take() else {
+            return Err(EmbeddedError::Closed);
+        };
+        let deadline = tokio::time::Instant::now() + REOPEN_WAIT;
+        loop {
+            match Arc::try_unwrap(old) {
+                Ok(db) => {
+                    drop(db);
+                    break;
+                }
+                Err(still_used) if tokio::time::Instant::now() < deadline => {
+                    old = still_used;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(still_used) => {
+                    *self.db.write() = Some(still_used);
+                    return Err(EmbeddedError::Busy);
+                }
+            }
+        }
+        let path = self.path.clone();
+        let db = spawn_blocking(move || open_database(&path)).await??;
+        *self.db.write() = Some(Arc::new(db));
+        self.broken.store(false, Ordering::Release);
+        tracing::info!(path = %self.path.display(), "metric store reopened after a failed write");
         Ok(())
     }
 
