@@ -19,6 +19,10 @@ use zip::write::SimpleFileOptions;
 pub const MAX_ENTRIES: usize = 10_000;
 pub const MANIFEST: &str = "backup.json";
 pub const FORMAT: &str = "switchyard-backup";
+/// The archive layout this server writes. A reader takes this and older versions (each older
+/// one is upgraded step by step once a version 2 exists) and refuses newer ones rather than
+/// misreading them.
+pub const VERSION: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum ArchiveError {
@@ -75,7 +79,7 @@ pub fn write<W: Write + Seek>(
     let mut zip = zip::ZipWriter::new(out);
     let manifest = Manifest {
         format: FORMAT.into(),
-        version: 1,
+        version: VERSION,
         server_version: env!("CARGO_PKG_VERSION").into(),
         created_on: chrono::Utc::now(),
         entities: snapshot
@@ -133,6 +137,12 @@ pub fn read<R: Read + Seek>(input: R, max_total: u64) -> Result<Contents, Archiv
                 .map_err(|e| ArchiveError::Invalid(format!("{MANIFEST}: {e}")))?;
             if m.format != FORMAT {
                 return Err(ArchiveError::Invalid(format!("format `{}`", m.format)));
+            }
+            if m.version == 0 || m.version > VERSION {
+                return Err(ArchiveError::Invalid(format!(
+                    "archive format version {} (from Switchyard {}); this server reads versions 1 to {VERSION}",
+                    m.version, m.server_version
+                )));
             }
             manifest = Some(m);
         } else if let Some(kind) = name
@@ -229,6 +239,21 @@ mod tests {
             c.firmware,
             vec![("fw1".to_string(), b":00000001FF\n".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_newer_or_zero_format_version_is_refused_not_misread() {
+        for version in [0, VERSION + 1] {
+            let mut m: Value = serde_json::from_slice(&manifest_bytes()).unwrap();
+            m["version"] = version.into();
+            let bytes = raw_zip(&[(MANIFEST, &serde_json::to_vec(&m).unwrap())]);
+            let err = read(Cursor::new(bytes), 1 << 20).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("archive format version {version}")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
