@@ -179,23 +179,25 @@ impl Shared {
     /// meanwhile answer `Closed`; a failed reopen (the disk still full) leaves the store broken
     /// and the writer tries again at its next flush, about once a second, not in a busy loop.
     async fn reopen(&self) -> Result<(), EmbeddedError> {
-        let Some(mut old) = self.db.write().take() else {
-            return Err(EmbeddedError::Closed);
-        };
-        let deadline = tokio::time::Instant::now() + REOPEN_WAIT;
-        loop {
-            match Arc::try_unwrap(old) {
-                Ok(db) => {
-                    drop(db);
-                    break;
-                }
-                Err(still_used) if tokio::time::Instant::now() < deadline => {
-                    old = still_used;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                Err(still_used) => {
-                    *self.db.write() = Some(still_used);
-                    return Err(EmbeddedError::Busy);
+        // `None` here means an earlier reopen failed (the store is not closed: a closed store
+        // never commits), so there is nothing to release and the open is simply tried again.
+        let taken = self.db.write().take();
+        if let Some(mut old) = taken {
+            let deadline = tokio::time::Instant::now() + REOPEN_WAIT;
+            loop {
+                match Arc::try_unwrap(old) {
+                    Ok(db) => {
+                        drop(db);
+                        break;
+                    }
+                    Err(still_used) if tokio::time::Instant::now() < deadline => {
+                        old = still_used;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err(still_used) => {
+                        *self.db.write() = Some(still_used);
+                        return Err(EmbeddedError::Busy);
+                    }
                 }
             }
         }

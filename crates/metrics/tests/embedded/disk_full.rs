@@ -93,6 +93,15 @@ async fn a_full_disk_fails_flushes_clearly_and_the_store_recovers_when_space_ret
     // What was committed before stays readable.
     let q = raw_query("kept", at(0), at(1));
     assert_eq!(rows(&store, &q).await.len(), 1);
+    // Still full: the next flushes fail too (reopening the file may fail as well), and keep
+    // trying rather than giving up on the store.
+    for i in 0..2 {
+        store
+            .write(vec![number("still-full", at(i), 1.0)])
+            .await
+            .unwrap();
+        let _ = store.flush().await;
+    }
 
     // Space returns: the next flush reopens the file and writes.
     std::fs::remove_file(&filler).unwrap();
