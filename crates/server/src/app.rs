@@ -177,6 +177,26 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         }
     });
 
+    // ESPHome devices found by mDNS become gateways (off unless configured).
+    let discovery = switchyard_gateway::providers::esphome::discovery::EsphomeDiscovery::new(
+        cfg.discovery.esphome.clone(),
+        bus.clone(),
+        store.clone(),
+    );
+    let discovery_stats = discovery.stats();
+    let discovery_task = cfg.discovery.esphome.enabled.then(|| {
+        let cancel = cancel.child_token();
+        let states = states.clone();
+        supervise(&states.clone(), "esphome_discovery", async move {
+            if let Err(e) = discovery.run(cancel.clone()).await {
+                tracing::error!(error = %e, "ESPHome discovery stopped");
+                states.set("esphome_discovery", ServiceStatus::Failed, e.to_string());
+                // Keep the failure visible in /api/status until shutdown.
+                cancel.cancelled().await;
+            }
+        })
+    });
+
     // Distributed mode: storage for remote processes, and who is out there.
     let (processes, distributed_tasks) = crate::distributed::start_core_parts(
         &cfg,
@@ -199,6 +219,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                 "metrics": {"type": metrics.name(), "stats": metrics.stats()},
                 "processor": processor_stats.snapshot(),
                 "gateways": gateway_stats.snapshot(),
+                "discovery": {"esphome": discovery_stats.snapshot()},
                 "processes": processes.snapshot(),
             })
         })
@@ -252,6 +273,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         let _ = t.await;
     }
     let _ = gateway_task.await;
+    if let Some(t) = discovery_task {
+        let _ = t.await;
+    }
     for t in distributed_tasks {
         let _ = t.await;
     }

@@ -27,10 +27,14 @@ struct Device {
 
 impl Device {
     async fn start(port: u16) -> Device {
+        Device::start_with(port, PASSWORD).await
+    }
+
+    async fn start_with(port: u16, password: &str) -> Device {
         let mut child = Command::new(python())
             .arg(DEVICE)
             .arg(port.to_string())
-            .arg(PASSWORD)
+            .arg(password)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -83,16 +87,21 @@ async fn wait_node_status(api: &Api, id: &str, status: &str) -> Value {
         .await
 }
 
-#[tokio::test]
-async fn esphome_device_through_the_real_binary() {
+/// Whether the Python side of the simulated device is missing (skips; fails with CI=true).
+fn device_missing() -> bool {
     let check = std::process::Command::new(python())
         .args(["-c", "import aioesphomeapi"])
         .output();
-    if !check.is_ok_and(|o| o.status.success()) {
-        skip(&format!(
+    !check.is_ok_and(|o| o.status.success())
+        && skip(&format!(
             "{} cannot import aioesphomeapi: pip install -r tests/python-requirements.txt",
             python()
-        ));
+        ))
+}
+
+#[tokio::test]
+async fn esphome_device_through_the_real_binary() {
+    if device_missing() {
         return;
     }
     let mut device = Device::start(0).await;
@@ -170,4 +179,165 @@ async fn esphome_device_through_the_real_binary() {
         json!({"key": 2, "state": true})
     );
     device.stop().await;
+}
+
+/// mDNS discovery, end to end on loopback: the simulated device is announced as ESPHome
+/// announces itself (`_esphomelib._tcp` with `friendly_name`, `mac`, `version` TXT), on a private
+/// mDNS port and only on `lo`. The binary creates a gateway for it whose node dials the device,
+/// and the device's entities become fields. A bad record is counted and ignored; a device asking
+/// for encryption gets a disabled gateway; the device moving to another port moves its gateway.
+mod discovery {
+    use super::*;
+    use mdns_sd::{IfKind, ServiceDaemon, ServiceInfo};
+
+    const SERVICE: &str = "_esphomelib._tcp.local.";
+    const IFF_MULTICAST: u32 = 0x1000;
+
+    /// Multicast must be allowed on `lo` (Linux leaves it off). We run as root here and in CI, so
+    /// the test turns it on; where that is impossible it skips (fails with CI=true).
+    fn loopback_multicast_missing() -> bool {
+        let flags = || {
+            std::fs::read_to_string("/sys/class/net/lo/flags")
+                .ok()
+                .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
+                .unwrap_or(0)
+        };
+        if flags() & IFF_MULTICAST != 0 {
+            return false;
+        }
+        let _ = std::process::Command::new("ip")
+            .args(["link", "set", "lo", "multicast", "on"])
+            .status();
+        flags() & IFF_MULTICAST == 0
+            && skip("multicast is off on lo and `ip link set lo multicast on` failed (needs root)")
+    }
+
+    fn free_udp_port() -> u16 {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Announces records on `lo` only, on the private port.
+    fn announcer(port: u16) -> ServiceDaemon {
+        let d = ServiceDaemon::new_with_port(port).unwrap();
+        d.disable_interface(IfKind::All).unwrap();
+        d.enable_interface(IfKind::Name("lo".into())).unwrap();
+        d
+    }
+
+    fn record(instance: &str, port: u16, txt: &[(&str, &str)]) -> ServiceInfo {
+        ServiceInfo::new(
+            SERVICE,
+            instance,
+            &format!("{instance}.local."),
+            "127.0.0.1",
+            port,
+            txt,
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn esphome_device_found_by_mdns_becomes_a_gateway() {
+        if device_missing() || loopback_multicast_missing() {
+            return;
+        }
+        let device = Device::start_with(0, "").await;
+        let mdns_port = free_udp_port();
+        let dir = tempfile::tempdir().unwrap();
+        let port = mdns_port.to_string();
+        let server = crate::server::Server::start(
+            dir.path(),
+            &[
+                ("SWITCHYARD__DISCOVERY__ESPHOME__ENABLED", "true"),
+                ("SWITCHYARD__DISCOVERY__ESPHOME__PORT", &port),
+                ("SWITCHYARD__DISCOVERY__ESPHOME__INTERFACES", "[lo]"),
+            ],
+            &[],
+        )
+        .await;
+        let token = server.login().await;
+        let api = Api { server, token };
+
+        let mdns = announcer(mdns_port);
+        // Bad records first: counted and ignored, no gateway.
+        mdns.register(record("broken", device.port, &[("mac", "not-a-mac")]))
+            .unwrap();
+        mdns.register(record(
+            "kitchen",
+            device.port,
+            &[
+                ("friendly_name", "Kitchen Sim"),
+                ("mac", "aabbcc001122"),
+                ("version", "2025.1.0"),
+                ("platform", "ESP32"),
+            ],
+        ))
+        .unwrap();
+        let gw = api
+            .wait_resource("gateway", "esphome_kitchen", |g| {
+                g["state"]["status"] == "up"
+            })
+            .await;
+        assert_eq!(gw["enabled"], true);
+        assert_eq!(gw["labels"]["discovered"], "mdns", "{gw}");
+        assert_eq!(gw["labels"]["esphome_mac"], "aabbcc001122", "{gw}");
+        assert_eq!(
+            gw["provider"]["nodes"]["kitchen"]["address"],
+            format!("127.0.0.1:{}", device.port)
+        );
+        wait_node_status(&api, "esphome_kitchen.kitchen", "up").await;
+        wait_field(&api, "esphome_kitchen.kitchen.temp.value", json!(21.5)).await;
+        wait_field(&api, "esphome_kitchen.kitchen.relay.state", json!(false)).await;
+
+        let status = crate::support::eventually("the bad record counted", || async {
+            let (_, s) = api.get("/api/status").await;
+            let d = s["services"]["discovery"]["esphome"].clone();
+            (d["badRecords"].as_u64() >= Some(1)).then_some(d)
+        })
+        .await;
+        assert_eq!(status["created"], 1, "{status}");
+        assert!(api.resource("gateway", "esphome_broken").await.is_none());
+
+        // A device that wants encryption: its gateway waits, disabled, for the key.
+        mdns.register(record(
+            "door",
+            device.port + 1,
+            &[("api_encryption", "Noise_NNpsk0_25519_ChaChaPoly_SHA256")],
+        ))
+        .unwrap();
+        let door = api.wait_resource("gateway", "esphome_door", |_| true).await;
+        assert_eq!(door["enabled"], false, "{door}");
+
+        // The device comes back on another port (a new address): the same gateway follows it,
+        // no second gateway appears.
+        let old_port = device.stop().await;
+        let device = Device::start_with(0, "").await;
+        assert_ne!(device.port, old_port);
+        mdns.register(record(
+            "kitchen",
+            device.port,
+            &[("friendly_name", "Kitchen Sim"), ("mac", "aabbcc001122")],
+        ))
+        .unwrap();
+        let address = format!("127.0.0.1:{}", device.port);
+        api.wait_resource("gateway", "esphome_kitchen", |g| {
+            g["provider"]["nodes"]["kitchen"]["address"] == address.as_str()
+        })
+        .await;
+        wait_node_status(&api, "esphome_kitchen.kitchen", "up").await;
+        let (_, all) = api.get("/api/gateway").await;
+        let discovered: Vec<&Value> = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["labels"]["discovered"] == "mdns")
+            .collect();
+        assert_eq!(discovered.len(), 2, "kitchen and door only: {all}");
+        let _ = mdns.shutdown();
+        device.stop().await;
+    }
 }

@@ -32,6 +32,7 @@ pub struct Config {
     pub automation: AutomationConfig,
     pub auth: AuthConfig,
     pub backup: BackupConfig,
+    pub discovery: DiscoveryConfig,
 }
 
 impl Default for Config {
@@ -48,6 +49,7 @@ impl Default for Config {
             automation: AutomationConfig::default(),
             auth: AuthConfig::default(),
             backup: BackupConfig::default(),
+            discovery: DiscoveryConfig::default(),
         }
     }
 }
@@ -260,6 +262,13 @@ pub fn parse(
     }
     env::apply(&mut tree, vars)?;
     serde_norway::from_value(tree).with_context(|| format!("invalid configuration ({source})"))
+}
+
+/// Finding devices on the network and creating gateways for them (docs/providers/esphome.md).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    pub esphome: switchyard_gateway::providers::esphome::discovery::EsphomeDiscoveryConfig,
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 //!
 //! The protocol half is pure ([`frame`], [`noise`], [`messages`], [`entity`]): bytes into frames, frames
 //! into messages, and back. Each entity is a source (its object id) of the node.
+//!
+//! [`discovery`] (optional) finds devices by mDNS and creates a gateway for each.
 
 mod command;
 mod config;
+pub mod discovery;
 pub mod entity;
 pub mod error;
 pub mod frame;
