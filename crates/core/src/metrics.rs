@@ -143,6 +143,13 @@ pub trait MetricStore: Send + Sync {
     async fn close(&self) -> Result<(), MetricError>;
 
     fn stats(&self) -> MetricStats;
+
+    /// How far back raw points are kept, when the backend drops older ones (the embedded
+    /// store's `retention.raw`); `None`: kept for ever or up to the backend's own rules. A
+    /// backup reads each series' raw points from this far back.
+    fn raw_retention(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -197,3 +197,138 @@ async fn firmware_and_backups_round_trip_through_the_binary() {
     assert_eq!(std::fs::read(dir.path().join("firmware/fw1")).unwrap(), hex);
     assert!(s.terminate().await.success());
 }
+
+async fn send(
+    s: &Server,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (reqwest::StatusCode, Value) {
+    let mut r = s.client.request(method, s.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn make_and_download(s: &Server, token: &str, path: &str) -> Vec<u8> {
+    let (status, run) = send(s, token, reqwest::Method::POST, path, None).await;
+    assert_eq!(status, 200, "{run}");
+    let id = run["id"].as_str().unwrap();
+    s.client
+        .get(s.url(&format!("/api/backup/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+fn read_archive(bytes: &[u8]) -> switchyard_api::backup::archive::Contents {
+    switchyard_api::backup::archive::read(std::io::Cursor::new(bytes), 1 << 26).unwrap()
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Archives carry secrets sealed with the server's secret.key, never in clear (neither in the
+/// zip's bytes nor in any entry unpacked); restoring on the same server gives them back; a
+/// server with another key refuses the restore with a clear error and keeps its data, and
+/// restores once it has the old key.
+#[tokio::test]
+async fn archives_hold_no_secret_in_clear_and_restore_needs_the_same_key() {
+    use reqwest::Method;
+    use switchyard_api::backup::secrets::ArchiveKey;
+    let secret = "backup-secret-7f3a9c1e";
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s = Server::start(a.path(), &[], &[]).await;
+    let token = s.login().await;
+    let handler = json!({"id": "mail", "type": "email", "enabled": false, "spec": {
+        "host": "127.0.0.1", "port": 25, "security": "none", "username": "alerts",
+        "password": secret, "fromEmail": "sy@example.org", "toEmails": "ops@example.org"}});
+    let (status, body) = send(&s, &token, Method::POST, "/api/handler", Some(handler)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let archive = make_and_download(&s, &token, "/api/backup/run?metrics=true").await;
+    assert!(!holds(&archive, secret), "the zip bytes");
+    let contents = read_archive(&archive);
+    let unpacked = serde_json::to_vec(&(&contents.snapshot, &contents.metrics)).unwrap();
+    assert!(!holds(&unpacked, secret), "an unpacked entry");
+    assert_eq!(contents.manifest.version, 2);
+    assert_eq!(contents.manifest.backend, "embedded");
+    let key_a = ArchiveKey::load_or_create(a.path()).unwrap();
+    let info = contents.manifest.secrets.clone().expect("sealed");
+    assert_eq!(info.key_id, key_a.id());
+    assert!(contents.manifest.metrics.is_some(), "asked for metrics");
+
+    // Lose the handler, restore, and the secret is back: a later archive opens to it.
+    let (status, _) = send(
+        &s,
+        &token,
+        Method::DELETE,
+        "/api/handler",
+        Some(json!(["mail"])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let up =
+        json_of(upload(&s, &token, "/api/backup/upload", "a.zip", archive.clone()).await).await;
+    let uploaded = up["id"].as_str().unwrap().to_string();
+    let path = format!("/api/backup/{uploaded}/restore");
+    let (status, body) = send(&s, &token, Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    let again = read_archive(&make_and_download(&s, &token, "/api/backup/run").await);
+    let mut snapshot = again.snapshot;
+    assert_eq!(key_a.open(&mut snapshot), Ok(1));
+    let restored = &snapshot[&switchyard_core::EntityKind::Handler];
+    assert_eq!(restored[0]["spec"]["password"], secret);
+    assert!(s.terminate().await.success());
+
+    // Another server, another key: refused, its own data untouched.
+    let s = Server::start(b.path(), &[], &[]).await;
+    let token = s.login().await;
+    let gw = json!({"id": "b-own", "provider": {"type": "echo"}});
+    assert_eq!(
+        send(&s, &token, Method::POST, "/api/gateway", Some(gw))
+            .await
+            .0,
+        200
+    );
+    let up = json_of(upload(&s, &token, "/api/backup/upload", "a.zip", archive).await).await;
+    let path = format!("/api/backup/{}/restore", up["id"].as_str().unwrap());
+    let (status, body) = send(&s, &token, Method::POST, &path, None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "secret_key_mismatch");
+    assert!(
+        body["message"].as_str().unwrap().contains("secret.key"),
+        "{body}"
+    );
+    let (_, list) = send(&s, &token, Method::GET, "/api/gateway", None).await;
+    assert_eq!(list["data"][0]["id"], "b-own", "{list}");
+    let (_, handlers) = send(&s, &token, Method::GET, "/api/handler", None).await;
+    assert_eq!(
+        handlers["data"].as_array().map(Vec::len),
+        Some(0),
+        "{handlers}"
+    );
+    assert!(s.terminate().await.success());
+
+    // With the old server's key in place, the same archive restores.
+    std::fs::copy(a.path().join("secret.key"), b.path().join("secret.key")).unwrap();
+    let s = Server::start(b.path(), &[], &[]).await;
+    let token = s.login().await;
+    let (status, body) = send(&s, &token, Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, h) = send(&s, &token, Method::GET, "/api/handler/mail", None).await;
+    assert_eq!(h["spec"]["password"], "********", "present and masked: {h}");
+    assert!(s.terminate().await.success());
+}

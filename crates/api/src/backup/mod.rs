@@ -1,3 +1,6 @@
-//! Backups of everything in storage plus the firmware files, kept in `<data_dir>/backups/`.
+//! Backups of everything in storage plus the firmware files (and, when asked for, the metric
+//! history), kept in `<data_dir>/backups/`.
 
 pub mod archive;
+pub mod metrics;
+pub mod secrets;

@@ -1,17 +1,25 @@
 //! Backup archives in `<data_dir>/backups/`: list, run, download, upload, restore, delete. At
 //! most `backup_retention` archives are kept: making or uploading one removes the oldest beyond
-//! it. A restore replaces every resource (`Storage::import`) and the firmware files, then
-//! announces the restored gateways, tasks, schedules, handlers, forward payloads, firmware and
-//! settings (deleted / updated events) so the running services reload them.
+//! it. `run` takes `?metrics=true` (or the body `{"includeMetrics": true}`) to add the metric
+//! history. Secrets go into the archive sealed with the server's `secret.key`
+//! ([`crate::backup::secrets`]).
+//!
+//! A restore first checks the whole archive (format, version, limits, names, metric values) and
+//! that its secrets open with this server's key; only then does it replace every resource
+//! (`Storage::import`) and the firmware files, write the metric points back, and announce the
+//! restored gateways, tasks, schedules, handlers, forward payloads, firmware and settings
+//! (deleted / updated events) so the running services reload them.
 
 use super::firmware::{is_safe_file_name, receive_file};
 use super::resources::{announce, parse_ids};
-use crate::backup::archive::{self, ArchiveError, Manifest};
+use crate::backup::archive::{self, ArchiveError, Manifest, SecretsInfo};
+use crate::backup::metrics as backup_metrics;
+use crate::backup::secrets::{ArchiveKey, ENCRYPTION, KEY_FILE};
 use crate::error::ApiError;
 use crate::state::ApiState;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -132,8 +140,52 @@ fn new_id(prefix: &str) -> String {
     )
 }
 
-pub async fn run(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    let snapshot = state.store.backend().export().await?;
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RunOptions {
+    /// Adds the metric history (off by default: it can be large).
+    #[serde(alias = "metrics")]
+    include_metrics: bool,
+}
+
+async fn key(state: &ApiState) -> Result<ArchiveKey, ApiError> {
+    let dir = state.data_dir.clone();
+    tokio::task::spawn_blocking(move || ArchiveKey::load_or_create(&dir))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)
+}
+
+pub async fn run(
+    State(state): State<ApiState>,
+    query: Result<Query<RunOptions>, axum::extract::rejection::QueryRejection>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Query(from_query) =
+        query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let from_body: RunOptions = if body.iter().all(u8::is_ascii_whitespace) {
+        RunOptions::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
+    };
+    let include_metrics = from_query.include_metrics || from_body.include_metrics;
+    let backend = state.store.backend().clone();
+    let backend_name = backend.name();
+    let mut snapshot = backend.export().await?;
+    let series = if include_metrics {
+        Some(
+            backup_metrics::collect(&*state.metrics, &snapshot, backup_metrics::MAX_POINTS)
+                .await
+                .map_err(|e| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "metrics_not_backed_up", e)
+                })?,
+        )
+    } else {
+        None
+    };
+    let metric_backend = state.metrics.name();
+    let key = key(&state).await?;
     let fw_dir = state.firmware_dir();
     let mut firmware = Vec::new();
     if let Ok(mut dir) = tokio::fs::read_dir(&fw_dir).await {
@@ -153,9 +205,19 @@ pub async fn run(State(state): State<ApiState>) -> Result<Json<Value>, ApiError>
     let tmp = dir.join(format!(".{id}.tmp"));
     let tmp2 = tmp.clone();
     let manifest: Result<Manifest, ApiError> = tokio::task::spawn_blocking(move || {
+        key.seal(&mut snapshot).map_err(ApiError::internal)?;
         let file = std::fs::File::create(&tmp2).map_err(|e| io_error("creating the archive", e))?;
-        let m = archive::write(std::io::BufWriter::new(&file), &snapshot, &firmware)
-            .map_err(archive_error)?;
+        let backup = archive::Backup {
+            snapshot: &snapshot,
+            firmware: &firmware,
+            backend: backend_name,
+            secrets: Some(SecretsInfo {
+                encryption: ENCRYPTION.into(),
+                key_id: key.id().to_string(),
+            }),
+            metrics: series.as_deref().map(|s| (metric_backend, s)),
+        };
+        let m = archive::write(std::io::BufWriter::new(&file), &backup).map_err(archive_error)?;
         file.sync_all()
             .map_err(|e| io_error("writing the archive", e))?;
         Ok(m)
@@ -308,7 +370,12 @@ pub async fn restore(
     if tokio::fs::metadata(&path).await.is_err() {
         return Err(ApiError::not_found(format!("no backup `{id}`")));
     }
-    let contents = check_archive(&state, path).await?;
+    let mut contents = check_archive(&state, path).await?;
+    backup_metrics::check(&contents.metrics)
+        .map_err(|e| ApiError::bad_request("invalid_archive", e))?;
+    if let Some(secrets) = &contents.manifest.secrets {
+        open_secrets(&state, secrets, &mut contents.snapshot).await?;
+    }
     let backend = state.store.backend().clone();
     let before = backend.export().await?;
     let restored_counts: Value = contents
@@ -360,7 +427,199 @@ pub async fn restore(
     }
     announce(&state, &events).await;
     tracing::warn!(backup = %id, "restored every resource from a backup");
-    Ok(Json(
-        json!({"restored": id, "entities": restored_counts, "events": events.len()}),
-    ))
+    let mut answer = json!({"restored": id, "entities": restored_counts, "events": events.len()});
+    if contents.manifest.metrics.is_some() {
+        // Storage and firmware are in place by now; a metric backend that fails here (an
+        // outage) is reported rather than undoing them, and the restore can be run again.
+        match backup_metrics::restore(&*state.metrics, &contents.metrics).await {
+            Ok(n) => answer["metricPoints"] = n.into(),
+            Err(e) => {
+                tracing::error!(backup = %id, error = %e, "restoring the metric history failed");
+                answer["metricsError"] = e.into();
+            }
+        }
+    }
+    Ok(Json(answer))
+}
+
+/// Decrypts the archive's secrets with this server's key, or refuses the restore (nothing
+/// changed yet) with what to do.
+async fn open_secrets(
+    state: &ApiState,
+    secrets: &SecretsInfo,
+    snapshot: &mut switchyard_core::storage::Snapshot,
+) -> Result<(), ApiError> {
+    if secrets.encryption != ENCRYPTION {
+        return Err(ApiError::bad_request(
+            "invalid_archive",
+            format!(
+                "the archive's secrets are encrypted as `{}`; this server reads `{ENCRYPTION}`",
+                secrets.encryption
+            ),
+        ));
+    }
+    let key = key(state).await?;
+    let mismatch = |detail: String| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "secret_key_mismatch",
+            format!(
+                "{detail}: the archive's secrets were encrypted with the {KEY_FILE} of the server \
+                 that made it (key id {}; this server's is {}). Stop this server, put that \
+                 {KEY_FILE} in its data directory (keep a copy of the current one), start it and \
+                 restore again. Nothing was changed.",
+                secrets.key_id,
+                key.id()
+            ),
+        )
+    };
+    if secrets.key_id != key.id() {
+        return Err(mismatch("another secret key".into()));
+    }
+    key.open(snapshot)
+        .map_err(|bad| mismatch(format!("{bad} secrets do not decrypt")))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ApiConfig;
+    use std::io::Write;
+    use std::sync::Arc;
+    use switchyard_bus::{EmbeddedBus, EmbeddedBusConfig};
+    use switchyard_core::store::Store;
+    use switchyard_storage::{MemoryConfig, MemoryStorage};
+    use zip::write::SimpleFileOptions;
+
+    async fn state(dir: &std::path::Path) -> ApiState {
+        let storage = MemoryStorage::open(&dir.join("storage"), &MemoryConfig::default())
+            .await
+            .unwrap();
+        let bus = Arc::new(EmbeddedBus::new(&EmbeddedBusConfig::default()).unwrap());
+        let metrics = switchyard_metrics::open(&switchyard_metrics::MetricsConfig::default(), dir)
+            .await
+            .unwrap();
+        ApiState::new(
+            Store::new(Arc::new(storage)),
+            bus,
+            metrics,
+            dir.to_path_buf(),
+            ApiConfig::default(),
+            Arc::new(|| json!({})),
+        )
+    }
+
+    /// An archive in the version-1 layout (as Switchyard wrote it before version 2: no backend
+    /// in the manifest, secrets in clear) restores through the upgrade step.
+    #[tokio::test]
+    async fn a_version_1_archive_restores_through_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path()).await;
+        let backend = state.store.backend().clone();
+        backend
+            .upsert(EntityKind::Gateway, json!({"id": "now", "enabled": true}))
+            .await
+            .unwrap();
+        std::fs::create_dir_all(state.backup_dir()).unwrap();
+        let file = std::fs::File::create(state.backup_dir().join("old_backup.zip")).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let o = SimpleFileOptions::default();
+        let entries: [(&str, Value); 3] = [
+            (
+                "backup.json",
+                json!({"format": "switchyard-backup", "version": 1, "serverVersion": "0.1.0",
+                       "createdOn": "2026-01-02T03:04:05Z", "entities": {"gateway": 1, "handler": 1},
+                       "firmware": 1}),
+            ),
+            (
+                "storage/gateway.json",
+                json!([{"id": "then", "enabled": false}]),
+            ),
+            (
+                "storage/handler.json",
+                json!([{"id": "mail", "type": "email", "spec": {"password": "in-clear"}}]),
+            ),
+        ];
+        for (name, v) in entries {
+            zip.start_file(name, o).unwrap();
+            zip.write_all(&serde_json::to_vec(&v).unwrap()).unwrap();
+        }
+        zip.start_file("firmware/fw1", o).unwrap();
+        zip.write_all(b":00000001FF\n").unwrap();
+        zip.finish().unwrap();
+
+        let Json(answer) = restore(State(state.clone()), Path("old_backup.zip".into()))
+            .await
+            .unwrap();
+        assert_eq!(answer["entities"]["gateway"], 1, "{answer}");
+        assert!(
+            backend
+                .get(EntityKind::Gateway, "now")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            backend
+                .get(EntityKind::Gateway, "then")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let mail = backend
+            .get(EntityKind::Handler, "mail")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mail["spec"]["password"], "in-clear");
+        assert_eq!(
+            std::fs::read(state.firmware_dir().join("fw1")).unwrap(),
+            b":00000001FF\n"
+        );
+    }
+
+    /// A backup of this version holds its backend and sealed secrets, and restores them.
+    #[tokio::test]
+    async fn a_backup_restores_its_sealed_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path()).await;
+        let backend = state.store.backend().clone();
+        let mail = json!({"id": "mail", "type": "email", "spec": {"password": "p-4711"}});
+        backend
+            .upsert(EntityKind::Handler, mail.clone())
+            .await
+            .unwrap();
+        let Json(made) = run(
+            State(state.clone()),
+            Ok(Query(RunOptions::default())),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(made["manifest"]["backend"], backend.name());
+        assert_eq!(made["manifest"]["version"], archive::VERSION);
+        let id = made["id"].as_str().unwrap().to_string();
+        let bytes = std::fs::read(state.backup_dir().join(&id)).unwrap();
+        let contents = archive::read(std::io::Cursor::new(bytes), 1 << 20).unwrap();
+        let sealed = contents.snapshot[&EntityKind::Handler][0]["spec"]["password"].clone();
+        assert!(
+            sealed.as_str().unwrap().starts_with("sy-enc:v1:"),
+            "{sealed}"
+        );
+        backend.clear().await.unwrap();
+        let Json(_) = restore(State(state.clone()), Path(id)).await.unwrap();
+        assert_eq!(
+            backend.get(EntityKind::Handler, "mail").await.unwrap(),
+            Some(mail)
+        );
+        // A body that is not the options is refused.
+        let bad = run(
+            State(state.clone()),
+            Ok(Query(RunOptions::default())),
+            axum::body::Bytes::from_static(b"{\"nope\": 1}"),
+        )
+        .await;
+        assert!(bad.is_err());
+    }
 }

@@ -239,6 +239,10 @@ impl MetricStore for EmbeddedMetricStore {
         Ok(())
     }
 
+    fn raw_retention(&self) -> Option<std::time::Duration> {
+        self.shared.settings.retention.raw
+    }
+
     async fn query(&self, query: &MetricQuery) -> Result<Vec<MetricRow>, MetricError> {
         self.check_open()?;
         let db = self.shared.db()?;
