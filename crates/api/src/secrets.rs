@@ -43,6 +43,36 @@ pub fn secret_roots(kind: EntityKind) -> &'static [&'static str] {
     }
 }
 
+/// Keys that are secrets only at the top of one provider's config, though their names are not
+/// secret elsewhere: the Philips Hue bridge's `username` is its app key (an MQTT `username` is
+/// not a secret). `provider` is a gateway's `provider` object.
+pub fn provider_secret_keys(
+    kind: EntityKind,
+    provider: &serde_json::Map<String, Value>,
+) -> &'static [&'static str] {
+    if kind != EntityKind::Gateway {
+        return &[];
+    }
+    match provider.get("type").and_then(Value::as_str) {
+        Some("philips_hue") => &["username"],
+        _ => &[],
+    }
+}
+
+fn mask_provider_keys(kind: EntityKind, obj: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Object(p)) = obj.get_mut("provider") {
+        for key in provider_secret_keys(kind, p) {
+            if let Some(v) = p.get_mut(*key)
+                && !v.is_null()
+                && !v.is_object()
+                && !v.is_array()
+            {
+                *v = Value::String(MASK.into());
+            }
+        }
+    }
+}
+
 fn mask_value(v: &mut Value) {
     match v {
         Value::Object(map) => {
@@ -78,6 +108,7 @@ pub fn public_view(kind: EntityKind, mut doc: Value) -> Value {
                         mask_value(v);
                     }
                 }
+                mask_provider_keys(kind, obj);
             }
         }
     }
@@ -103,6 +134,17 @@ pub fn restore_masked(kind: EntityKind, new: &mut Value, old: &Value) {
             restore(n, o);
         }
     }
+    if let (Some(Value::Object(n)), Some(Value::Object(o))) =
+        (new.get_mut("provider"), old.get("provider"))
+    {
+        for key in provider_secret_keys(kind, n) {
+            if n.get(*key).and_then(Value::as_str) == Some(MASK)
+                && let Some(prev) = o.get(*key)
+            {
+                n.insert((*key).to_string(), prev.clone());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +166,18 @@ mod tests {
         assert_eq!(back["provider"]["Password"], "p4ss");
         assert_eq!(back["provider"]["protocol"]["access_token"], "t0k");
         assert_eq!(back["provider"]["protocol"]["broker"], "tcp://y");
+        // A Hue bridge's `username` is its app key; an MQTT broker's username is no secret.
+        let hue = json!({"id": "hue", "provider": {"type": "philips_hue", "username": "k3y",
+            "host": "10.0.0.2", "protocol": {"username": "not-hue"}}});
+        let view = public_view(EntityKind::Gateway, hue.clone());
+        assert_eq!(view["provider"]["username"], MASK);
+        assert_eq!(view["provider"]["host"], "10.0.0.2");
+        assert_eq!(view["provider"]["protocol"]["username"], "not-hue");
+        let mut back = view.clone();
+        restore_masked(EntityKind::Gateway, &mut back, &hue);
+        assert_eq!(back, hue);
+        let mqtt = json!({"id": "m", "provider": {"type": "tasmota", "username": "bob"}});
+        assert_eq!(public_view(EntityKind::Gateway, mqtt.clone()), mqtt);
         let user = public_view(EntityKind::User, json!({"id": "u", "password": "$argon2"}));
         assert!(user.get("password").is_none());
     }

@@ -16,7 +16,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
-use switchyard_api::secrets::{is_secret_key, secret_roots};
+use switchyard_api::secrets::{is_secret_key, provider_secret_keys, secret_roots};
 use switchyard_core::EntityKind;
 use switchyard_core::filter::{Filter, Page, Query};
 use switchyard_core::storage::{Snapshot, Storage, StorageError, WriteOp};
@@ -131,6 +131,18 @@ impl Sealed {
         for root in secret_roots(kind) {
             if let Some(v) = obj.get_mut(*root) {
                 self.walk_value(v, seal)?;
+            }
+        }
+        // Keys secret only in one provider's config (a Hue bridge's `username`), walked as if
+        // they had a secret's name.
+        if let Some(Value::Object(p)) = obj.get_mut("provider") {
+            for key in provider_secret_keys(kind, p) {
+                if let Some(v) = p.get_mut(*key) {
+                    let mut one = serde_json::json!({ "secret": v.take() });
+                    let walked = self.walk_value(&mut one, seal);
+                    *v = one["secret"].take();
+                    walked?;
+                }
             }
         }
         Ok(())

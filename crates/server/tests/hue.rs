@@ -127,6 +127,11 @@ async fn hue_bridge_through_the_binary() {
     .await;
     api.wait_resource("gateway", "hue", |g| g["state"]["status"] == "up")
         .await;
+    // The typed app key (`username`) is a secret: masked in every answer.
+    let (_, gw) = api.get("/api/gateway/hue").await;
+    assert_eq!(gw["provider"]["username"], "********", "{gw}");
+    let (_, all) = api.get("/api/gateway").await;
+    assert!(!all.to_string().contains(HUE_USER), "{all}");
 
     // The bridge's lights and sensors as nodes, sources and fields, with values and metrics.
     api.wait_resource("node", "hue.light_1", |n| n["name"] == "Hue Lamp 1")
@@ -203,4 +208,25 @@ async fn hue_bridge_through_the_binary() {
     api.wait_field("hue.light_1.state.brightness", json!(10))
         .await;
     api.server.terminate().await;
+
+    // At rest: no file of the data directory holds the app key in clear (it was sealed like
+    // other secrets, and the server used it decrypted all along).
+    let mut files = vec![dir.path().to_path_buf()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        checked += 1;
+        assert!(
+            !bytes
+                .windows(HUE_USER.len())
+                .any(|w| w == HUE_USER.as_bytes()),
+            "{} holds the Hue app key in clear",
+            path.display()
+        );
+    }
+    assert!(checked >= 2, "the store and the key file were checked");
 }
