@@ -41,6 +41,13 @@ impl Changes {
             .map(|((_, id), doc)| (id.as_str(), doc.as_deref()))
     }
 
+    /// Every change, by kind then id.
+    pub fn iter(&self) -> impl Iterator<Item = (EntityKind, &str, Option<&Document>)> {
+        self.entries
+            .iter()
+            .map(|((kind, id), doc)| (*kind, id.as_str(), doc.as_ref()))
+    }
+
     fn staged(&self, kind: EntityKind, id: &str) -> Option<&Option<Document>> {
         // A borrowed lookup would need a custom key type; ids are short, so allocate.
         self.entries.get(&(kind, id.to_string()))
@@ -102,29 +109,7 @@ impl Tables {
     /// commit) and, when every op holds, adds them to `batch`. On error `batch` is untouched, so
     /// one failing request never takes its neighbours down with it.
     pub fn stage(&self, batch: &mut Changes, ops: Vec<WriteOp>) -> Result<(), StorageError> {
-        let mut own = Changes::default();
-        for op in ops {
-            let kind = op.kind();
-            let id = op.id()?.to_string();
-            let exists = match own.staged(kind, &id).or_else(|| batch.staged(kind, &id)) {
-                Some(staged) => staged.is_some(),
-                None => self.get(kind, &id).is_some(),
-            };
-            let doc = match op {
-                WriteOp::Insert(..) if exists => {
-                    return Err(StorageError::AlreadyExists { kind, id });
-                }
-                WriteOp::Update(..) if !exists => return Err(StorageError::NotFound { kind, id }),
-                WriteOp::Delete(..) if !exists => continue,
-                WriteOp::Insert(_, doc) | WriteOp::Upsert(_, doc) | WriteOp::Update(_, doc) => {
-                    Some(Arc::new(doc))
-                }
-                WriteOp::Delete(..) => None,
-            };
-            own.entries.insert((kind, id), doc);
-        }
-        batch.entries.extend(own.entries);
-        Ok(())
+        stage(batch, ops, |kind, id| Ok(self.get(kind, id).is_some()))
     }
 
     pub fn commit(&mut self, changes: Changes) {
@@ -140,6 +125,41 @@ impl Tables {
             }
         }
     }
+}
+
+/// [`Tables::stage`] for a backend whose documents are not all in memory: `exists` answers
+/// whether an id is stored (before `batch`); it is asked only for inserts, updates and deletes
+/// of ids the batch has not staged yet, never for upserts.
+pub(crate) fn stage(
+    batch: &mut Changes,
+    ops: Vec<WriteOp>,
+    mut exists: impl FnMut(EntityKind, &str) -> Result<bool, StorageError>,
+) -> Result<(), StorageError> {
+    let mut own = Changes::default();
+    for op in ops {
+        let kind = op.kind();
+        let id = op.id()?.to_string();
+        let upsert = matches!(op, WriteOp::Upsert(..));
+        let exists = match own.staged(kind, &id).or_else(|| batch.staged(kind, &id)) {
+            Some(staged) => staged.is_some(),
+            None if upsert => true,
+            None => exists(kind, &id)?,
+        };
+        let doc = match op {
+            WriteOp::Insert(..) if exists => {
+                return Err(StorageError::AlreadyExists { kind, id });
+            }
+            WriteOp::Update(..) if !exists => return Err(StorageError::NotFound { kind, id }),
+            WriteOp::Delete(..) if !exists => continue,
+            WriteOp::Insert(_, doc) | WriteOp::Upsert(_, doc) | WriteOp::Update(_, doc) => {
+                Some(Arc::new(doc))
+            }
+            WriteOp::Delete(..) => None,
+        };
+        own.entries.insert((kind, id), doc);
+    }
+    batch.entries.extend(own.entries);
+    Ok(())
 }
 
 fn as_value<'x>(doc: &'x &Document) -> &'x Value {

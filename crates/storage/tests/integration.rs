@@ -6,8 +6,12 @@
 mod embedded;
 #[path = "integration/factory.rs"]
 mod factory;
+#[path = "integration/lists.rs"]
+mod lists;
 #[path = "integration/memory.rs"]
 mod memory;
+#[path = "integration/scale.rs"]
+mod scale;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

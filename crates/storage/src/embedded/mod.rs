@@ -1,15 +1,25 @@
-//! The default backend: reads come from memory, writes are on disk (redb, fsync) before `apply`
-//! returns, so killing the process right after a write loses nothing.
+//! The default backend: writes are on disk (redb, fsync) before `apply` returns, so killing the
+//! process right after a write loses nothing. Documents stay in the file: opening reads none of
+//! them, a read parses the one it needs (the most recent are kept parsed in a bounded cache),
+//! and a list reads only its candidates ([`query`]), so memory and start time do not grow with
+//! the number of resources.
 
+mod cache;
 mod file;
+mod query;
 mod writer;
 
 use crate::config::EmbeddedConfig;
 use crate::table::Tables;
 use async_trait::async_trait;
-use parking_lot::RwLock;
+use cache::Cache;
+use parking_lot::{Mutex as SyncMutex, RwLock};
+use query::Irregular;
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use serde_json::Value;
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -21,9 +31,12 @@ use writer::{Request, Work, Writer};
 
 pub use file::FILE_NAME;
 
+/// The most encoded bytes of documents kept parsed (in memory they take a few times that).
+const CACHE_BYTES: usize = 2 << 20;
+
 /// Open with [`EmbeddedStorage::open`]; see the module docs for what it promises.
 pub struct EmbeddedStorage {
-    tables: Arc<RwLock<Tables>>,
+    shared: Arc<Shared>,
     /// Bounded by `queue_capacity`: when full, `apply` waits for room, so a burst of writers
     /// slows down to the disk's pace instead of growing memory. `None` once closed.
     queue: RwLock<Option<mpsc::Sender<Request>>>,
@@ -31,9 +44,58 @@ pub struct EmbeddedStorage {
     closed: AtomicBool,
 }
 
+/// What readers and the writer thread share.
+pub(crate) struct Shared {
+    /// `None` after a failed commit until the writer reopens the file.
+    db: RwLock<Option<Arc<Database>>>,
+    path: PathBuf,
+    cache: SyncMutex<Cache>,
+    irregular: RwLock<Irregular>,
+}
+
+impl Shared {
+    fn new(db: Database, path: PathBuf, irregular: Irregular) -> Self {
+        Shared {
+            db: RwLock::new(Some(Arc::new(db))),
+            path,
+            cache: SyncMutex::new(Cache::new(CACHE_BYTES)),
+            irregular: RwLock::new(irregular),
+        }
+    }
+
+    /// A read snapshot, and `kind`'s irregular ids as they cover it: taken under the lock the
+    /// writer holds to add ids (before its commit) and to remove them (after), so the set holds
+    /// every id irregular in the snapshot.
+    fn snapshot(
+        &self,
+        kind: EntityKind,
+    ) -> Result<(ReadTransaction, BTreeSet<String>), StorageError> {
+        let irregular = self.irregular.read();
+        let db = self.db.read().clone().ok_or_else(|| {
+            StorageError::Backend(format!(
+                "{FILE_NAME} is closed after a failed write; the next write reopens it"
+            ))
+        })?;
+        let txn = db.begin_read().map_err(|e| query::read_failed(&e))?;
+        Ok((txn, irregular.of(kind)))
+    }
+
+    /// Runs a read of the file; a panic in redb (a file damaged outside it) becomes an error.
+    fn guarded<T>(
+        &self,
+        read: impl FnOnce() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        catch_unwind(AssertUnwindSafe(read)).unwrap_or_else(|_| {
+            Err(StorageError::Backend(format!(
+                "{} could not be read (is it damaged?)",
+                self.path.display()
+            )))
+        })
+    }
+}
+
 impl EmbeddedStorage {
-    /// Opens `<dir>/switchyard.redb`, creating `dir` and the file as needed, and loads every
-    /// document into memory.
+    /// Opens `<dir>/switchyard.redb`, creating `dir` and the file as needed.
     pub async fn open(dir: &Path, config: &EmbeddedConfig) -> Result<Self, StorageError> {
         config.validate()?;
         let path = dir.join(FILE_NAME);
@@ -49,13 +111,11 @@ impl EmbeddedStorage {
         })
         .await;
         // redb may panic on a file damaged outside it; that is a bad file, not a crash of ours.
-        let (db, tables) = opened.map_err(|e| unreadable(&path, e))??;
-        let tables = Arc::new(RwLock::new(tables));
+        let (db, irregular) = opened.map_err(|e| unreadable(&path, e))??;
+        let shared = Arc::new(Shared::new(db, path.clone(), irregular));
         let (queue, requests) = mpsc::channel(config.queue_capacity);
         let mut writer = Writer {
-            db: Some(db),
-            path: path.clone(),
-            tables: tables.clone(),
+            shared: shared.clone(),
             max_batch: config.max_batch,
             commits: 0,
         };
@@ -65,7 +125,7 @@ impl EmbeddedStorage {
             .map_err(|e| StorageError::Backend(format!("starting the storage writer: {e}")))?;
         tracing::info!(path = %path.display(), "embedded storage open");
         Ok(EmbeddedStorage {
-            tables,
+            shared,
             queue: RwLock::new(Some(queue)),
             writer: Mutex::new(Some(thread)),
             closed: AtomicBool::new(false),
@@ -87,6 +147,55 @@ impl EmbeddedStorage {
             return Err(StorageError::Closed);
         }
         Ok(())
+    }
+
+    fn get_doc(&self, kind: EntityKind, id: &str) -> Result<Option<Value>, StorageError> {
+        let generation = {
+            let mut cache = self.shared.cache.lock();
+            if let Some(doc) = cache.get(kind, id) {
+                return Ok(Some(Value::clone(&doc)));
+            }
+            cache.generation()
+        };
+        let shared = &self.shared;
+        let read = shared.guarded(|| {
+            let (txn, _) = shared.snapshot(kind)?;
+            match query::open_table(&txn, kind)? {
+                Some(table) => query::read_doc(&table, kind, id),
+                None => Ok(None),
+            }
+        })?;
+        let Some((doc, size)) = read else {
+            return Ok(None);
+        };
+        let doc = Arc::new(doc);
+        self.shared
+            .cache
+            .lock()
+            .fill(generation, kind, id, doc.clone(), size);
+        Ok(Some(Arc::unwrap_or_clone(doc)))
+    }
+
+    fn export_all(&self) -> Result<Snapshot, StorageError> {
+        let shared = &self.shared;
+        shared.guarded(|| {
+            let (txn, _) = shared.snapshot(EntityKind::Field)?;
+            let mut snapshot = Snapshot::new();
+            for kind in EntityKind::ALL {
+                let Some(table) = query::open_table(&txn, kind)? else {
+                    continue;
+                };
+                let mut docs = Vec::new();
+                for entry in table.iter().map_err(|e| query::read_failed(&e))? {
+                    let (key, bytes) = entry.map_err(|e| query::read_failed(&e))?;
+                    docs.push(query::parse(kind, key.value(), bytes.value())?);
+                }
+                if !docs.is_empty() {
+                    snapshot.insert(kind, docs);
+                }
+            }
+            Ok(snapshot)
+        })
     }
 }
 
@@ -113,13 +222,17 @@ impl Storage for EmbeddedStorage {
 
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<Value>, StorageError> {
         self.check_open()?;
-        Ok(self.tables.read().get(kind, id).map(|d| Value::clone(d)))
+        self.get_doc(kind, id)
     }
 
     async fn find(&self, kind: EntityKind, query: &Query) -> Result<Page<Value>, StorageError> {
         self.check_open()?;
-        let query = query.compile()?;
-        Ok(self.tables.read().find(kind, &query))
+        let compiled = query.compile()?;
+        let shared = &self.shared;
+        shared.guarded(|| {
+            let (txn, irregular) = shared.snapshot(kind)?;
+            query::find(&txn, kind, query, &compiled, &irregular, &shared.cache)
+        })
     }
 
     async fn clear(&self) -> Result<(), StorageError> {
@@ -128,7 +241,7 @@ impl Storage for EmbeddedStorage {
 
     async fn export(&self) -> Result<Snapshot, StorageError> {
         self.check_open()?;
-        Ok(self.tables.read().export())
+        self.export_all()
     }
 
     async fn import(&self, snapshot: Snapshot) -> Result<(), StorageError> {
