@@ -11,6 +11,7 @@ pub mod key_path;
 pub mod message;
 pub mod metrics;
 pub mod model;
+pub mod pushdown;
 pub mod quick_id;
 pub mod rate_log;
 pub mod resource;

@@ -1,19 +1,17 @@
-//! Which filters MongoDB can decide exactly as `switchyard_core::filter` does, as conditions on
+//! The filters MongoDB can decide exactly as `switchyard_core::filter` does, as conditions on
 //! the stored [`shadow`](crate::shadow) keys.
 //!
-//! Pushed down (exact): `eq`, `ne`, `in`, `nin` whose values are plain text (not a number, a
-//! boolean word, a date-time, empty, or JSON text) or JSON booleans; and `exists`. In core these
-//! reduce to "the value at the path is this string" (or "is this boolean, or the text true/false
-//! in any case") and "the value at the path is not null", which the shadow lists. Numbers,
-//! ranges, comparisons, dates and regular expressions compare across representations (`"21"` =
-//! `21`, time zones, Rust's regex dialect): Switchyard evaluates those on the documents the
-//! pushed-down conditions leave. Only `$in`/`$nin` on arrays of strings are used, the operators
-//! every MongoDB-compatible server tested here answers correctly.
+//! Which those are is [`switchyard_core::pushdown`]'s call (`eq`, `ne`, `in`, `nin` on plain text
+//! or booleans, and `exists`); in core they reduce to "the value at the path is this string" (or
+//! "is this boolean, or the text true/false in any case") and "the value at the path is not
+//! null", which the shadow lists. Switchyard evaluates the rest on the documents the pushed-down
+//! conditions leave. Only `$in`/`$nin` on arrays of strings are used, the operators every
+//! MongoDB-compatible server tested here answers correctly.
 
 use crate::shadow::{self, bool_entry, text_entry};
 use mongodb::bson::{Bson, Document, doc};
-use serde_json::Value;
-use switchyard_core::filter::{Filter, Operator};
+use switchyard_core::filter::Filter;
+use switchyard_core::pushdown::{self, Exact, Plain};
 
 /// Stored field names.
 pub(crate) const PATHS: &str = "paths";
@@ -50,108 +48,41 @@ impl Pushdown {
 }
 
 pub(crate) fn plan(filters: &[Filter]) -> Pushdown {
-    let mut out = Pushdown {
-        exact: true,
-        ..Default::default()
-    };
-    for f in filters {
-        match condition(f) {
-            Some(c) => out.conditions.push(c),
-            None => out.exact = false,
-        }
+    let split = pushdown::split(filters, condition);
+    Pushdown {
+        conditions: split.conditions,
+        exact: split.exact,
     }
-    out
 }
 
 fn condition(f: &Filter) -> Option<Document> {
     let path = shadow::filter_path(&f.key)?;
-    let strings = |entries: Vec<String>| Bson::Array(entries.into_iter().map(Bson::from).collect());
-    match f.op {
-        Operator::Exists => {
-            let want = match &f.value {
-                Value::Null => true,
-                Value::Bool(b) => *b,
-                other => switchyard_core::value::parse_bool(&text(other))?,
-            };
+    Some(match pushdown::exact(f)? {
+        Exact::Exists(want) => {
             let op = if want { "$in" } else { "$nin" };
-            Some(doc! { PATHS: { op: [path] } })
+            doc! { PATHS: { op: [path] } }
         }
-        Operator::Eq | Operator::Ne => {
-            let entry = plain(&f.value)?.entry(&path);
-            let op = if f.op == Operator::Eq { "$in" } else { "$nin" };
-            Some(doc! { VALUES: { op: strings(vec![entry]) } })
+        Exact::OneOf { values, negated } => {
+            let entries = values.iter().map(|v| Bson::from(entry(v, &path)));
+            let op = if negated { "$nin" } else { "$in" };
+            doc! { VALUES: { op: Bson::Array(entries.collect()) } }
         }
-        Operator::In | Operator::Nin => {
-            let entries = list(&f.value)
-                .iter()
-                .map(|v| plain(v).map(|p| p.entry(&path)))
-                .collect::<Option<Vec<_>>>()?;
-            let op = if f.op == Operator::In { "$in" } else { "$nin" };
-            Some(doc! { VALUES: { op: strings(entries) } })
-        }
-        _ => None,
-    }
+    })
 }
 
-/// One expected value of an equality-type filter that the shadow matches exactly.
-enum Plain {
-    Text(String),
-    Bool(bool),
-}
-
-impl Plain {
-    fn entry(&self, path: &str) -> String {
-        match self {
-            Plain::Text(t) => text_entry(path, t),
-            Plain::Bool(b) => bool_entry(path, *b),
-        }
-    }
-}
-
-/// Lists as core reads them: a JSON array, a string holding one, or comma-separated text.
-fn list(v: &Value) -> Vec<Value> {
+/// The shadow entry that lists `path` holding a value loosely equal to `v`.
+fn entry(v: &Plain, path: &str) -> String {
     match v {
-        Value::Array(items) => items.clone(),
-        Value::String(s) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Array(items)) => items,
-            _ => s.split(',').map(|p| Value::from(p.trim())).collect(),
-        },
-        other => vec![other.clone()],
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// A value whose loose equality (core's `loose_eq`) is plain equality with a string, or with a
-/// boolean and the text true/false in any case.
-fn plain(v: &Value) -> Option<Plain> {
-    match v {
-        Value::Bool(b) => Some(Plain::Bool(*b)),
-        Value::String(s) => {
-            let number_like = s.trim().parse::<f64>().is_ok_and(f64::is_finite);
-            let bool_like = s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false");
-            // core's time test: at least 10 bytes with `-` at byte 4, parsed as RFC 3339.
-            let time_like = s.len() >= 10
-                && s.as_bytes()[4] == b'-'
-                && chrono::DateTime::parse_from_rfc3339(s).is_ok();
-            // Empty text equals a missing value's text; `{…}`/`[…]` may equal a nested value's.
-            let json_like = s.is_empty() || s.starts_with(['{', '[']);
-            (!(number_like || bool_like || time_like || json_like)).then(|| Plain::Text(s.clone()))
-        }
-        _ => None,
+        Plain::Text(t) => text_entry(path, t),
+        Plain::Bool(b) => bool_entry(path, *b),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+    use switchyard_core::filter::Operator;
 
     fn exact(f: Filter) -> bool {
         plan(&[f]).exact

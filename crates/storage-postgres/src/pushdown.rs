@@ -1,16 +1,14 @@
-//! Which filters PostgreSQL can decide exactly as `switchyard_core::filter` does, and their SQL.
+//! The SQL for the filters PostgreSQL can decide exactly as `switchyard_core::filter` does.
 //!
-//! Pushed down (exact): `eq`, `ne`, `in`, `nin` whose values are plain text (not a number, a
-//! boolean word, a date-time, empty, or JSON text) or JSON booleans; and `exists`. Their meaning
-//! in core reduces there to "the value at the path is this JSON string" (or "is this boolean, or
-//! the text true/false in any case"), which SQL says exactly. Numbers, ranges, comparisons, dates
-//! and regular expressions compare across representations (`"21"` = `21`, time zones, Rust's
-//! regex dialect): those are evaluated by Switchyard on the rows the pushed-down filters leave.
+//! Which those are is [`switchyard_core::pushdown`]'s call (`eq`, `ne`, `in`, `nin` on plain text
+//! or booleans, and `exists`); each reduces to "the value at the path is this JSON string" (or
+//! "is this boolean, or the text true/false in any case"), which SQL says exactly. The rest are
+//! evaluated by Switchyard on the rows the pushed-down filters leave.
 //! Sorting uses core's natural order (`node2` < `node10`), so it is done by Switchyard as well;
 //! paging is pushed down when every filter is and no sort is asked for.
 
-use serde_json::Value;
-use switchyard_core::filter::{Filter, Operator};
+use switchyard_core::filter::Filter;
+use switchyard_core::pushdown::{self, Exact, Plain};
 
 /// A bind parameter of the generated SQL, in order (`$1`, `$2`, …).
 #[derive(Debug, Clone, PartialEq)]
@@ -38,25 +36,15 @@ impl Pushdown {
     }
 }
 
-/// One expected value of an equality-type filter that SQL can match exactly.
-enum Plain {
-    Text(String),
-    Bool(bool),
-}
-
 /// `key_columns`: (column, document key) pairs of the table, which equal the lookup of that key.
 pub(crate) fn plan(filters: &[Filter], get_fn: &str, key_columns: &[(&str, &str)]) -> Pushdown {
-    let mut out = Pushdown {
-        exact: true,
-        ..Default::default()
-    };
-    for f in filters {
-        match condition(f, get_fn, key_columns, &mut out.params) {
-            Some(sql) => out.conditions.push(sql),
-            None => out.exact = false,
-        }
+    let mut params = Vec::new();
+    let split = pushdown::split(filters, |f| condition(f, get_fn, key_columns, &mut params));
+    Pushdown {
+        conditions: split.conditions,
+        params,
+        exact: split.exact,
     }
-    out
 }
 
 fn condition(
@@ -65,61 +53,35 @@ fn condition(
     key_columns: &[(&str, &str)],
     params: &mut Vec<Param>,
 ) -> Option<String> {
+    let test = pushdown::exact(f)?;
     // The value at the path, JSON null counting as missing (as core does).
-    let mut value = || -> String {
-        let lookup = if f.key == "id" {
-            // `id` is always an exact key holding the primary key.
-            "to_jsonb(id)".to_string()
-        } else if let Some((column, _)) = key_columns.iter().find(|(_, key)| *key == f.key) {
-            (*column).to_string()
-        } else {
-            let segments: Vec<String> = f.key.split('.').map(str::to_string).collect();
-            params.push(Param::TextArray(segments));
-            format!("{get_fn}(doc, ${}::text[])", params.len())
-        };
-        format!("NULLIF({lookup}, 'null'::jsonb)")
+    let lookup = if f.key == "id" {
+        // `id` is always an exact key holding the primary key.
+        "to_jsonb(id)".to_string()
+    } else if let Some((column, _)) = key_columns.iter().find(|(_, key)| *key == f.key) {
+        (*column).to_string()
+    } else {
+        let segments: Vec<String> = f.key.split('.').map(str::to_string).collect();
+        params.push(Param::TextArray(segments));
+        format!("{get_fn}(doc, ${}::text[])", params.len())
     };
-    match f.op {
-        Operator::Exists => {
-            let want = match &f.value {
-                Value::Null => true,
-                Value::Bool(b) => *b,
-                other => switchyard_core::value::parse_bool(&text(other))?,
-            };
-            let v = value();
-            Some(if want {
-                format!("({v} IS NOT NULL)")
-            } else {
-                format!("({v} IS NULL)")
-            })
-        }
-        Operator::Eq | Operator::Ne => {
-            let expected = plain(&f.value)?;
-            let v = value();
-            let matches = equals(&v, &[expected], params);
-            Some(if f.op == Operator::Eq {
-                format!("COALESCE({matches}, false)")
-            } else {
-                format!("NOT COALESCE({matches}, false)")
-            })
-        }
-        Operator::In | Operator::Nin => {
-            let items = list(&f.value);
-            let expected = items.iter().map(plain).collect::<Option<Vec<_>>>()?;
-            let v = value();
-            let matches = if expected.is_empty() {
+    let v = format!("NULLIF({lookup}, 'null'::jsonb)");
+    Some(match test {
+        Exact::Exists(true) => format!("({v} IS NOT NULL)"),
+        Exact::Exists(false) => format!("({v} IS NULL)"),
+        Exact::OneOf { values, negated } => {
+            let matches = if values.is_empty() {
                 "false".to_string()
             } else {
-                equals(&v, &expected, params)
+                equals(&v, &values, params)
             };
-            Some(if f.op == Operator::In {
-                format!("COALESCE({matches}, false)")
-            } else {
+            if negated {
                 format!("NOT COALESCE({matches}, false)")
-            })
+            } else {
+                format!("COALESCE({matches}, false)")
+            }
         }
-        _ => None,
-    }
+    })
 }
 
 /// `v` loosely equals one of `expected` (all plain).
@@ -145,49 +107,11 @@ fn equals(v: &str, expected: &[Plain], params: &mut Vec<Param>) -> String {
     format!("({})", parts.join(" OR "))
 }
 
-/// Lists as core reads them: a JSON array, a string holding one, or comma-separated text.
-fn list(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(items) => items.clone(),
-        Value::String(s) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Array(items)) => items,
-            _ => s.split(',').map(|p| Value::from(p.trim())).collect(),
-        },
-        other => vec![other.clone()],
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// A value whose loose equality is plain JSON equality of a string, or a boolean (see module doc).
-fn plain(v: &Value) -> Option<Plain> {
-    match v {
-        Value::Bool(b) => Some(Plain::Bool(*b)),
-        Value::String(s) => {
-            let number_like = s.trim().parse::<f64>().is_ok_and(f64::is_finite);
-            let bool_like = s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false");
-            // core's time test: at least 10 bytes with `-` at byte 4, parsed as RFC 3339.
-            let time_like = s.len() >= 10
-                && s.as_bytes()[4] == b'-'
-                && chrono::DateTime::parse_from_rfc3339(s).is_ok();
-            // Empty text equals a missing value's text; `{…}`/`[…]` may equal a nested value's.
-            let json_like = s.is_empty() || s.starts_with(['{', '[']);
-            (!(number_like || bool_like || time_like || json_like)).then(|| Plain::Text(s.clone()))
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+    use switchyard_core::filter::Operator;
 
     fn exact(f: Filter) -> bool {
         plan(&[f], "g", &[]).exact
