@@ -1,4 +1,5 @@
 use crate::server::Server;
+use crate::support;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -6,15 +7,7 @@ async fn status_is_open_and_everything_else_needs_a_session() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &[], &[]).await;
 
-    let status: Value = s
-        .client
-        .get(s.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = support::status(&s).await;
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
     assert!(status["uptimeSeconds"].is_u64());
     for service in ["processor", "node_state_job", "http"] {

@@ -1,4 +1,5 @@
 use crate::server::Server;
+use crate::support;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -144,15 +145,7 @@ async fn a_subscribed_client_gets_exactly_what_it_asked_for() {
     let second = next(&mut dashboard).await;
     assert_eq!(second["data"]["entityQuickId"], "field:gw1.2.1.h");
 
-    let status: Value = s
-        .client
-        .get(s.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = support::status(&s).await;
     assert_eq!(status["websocket"]["clients"], 2, "{status}");
     assert!(s.terminate().await.success());
 }

@@ -2,6 +2,7 @@
 //! with the embedded storage and with PostgreSQL.
 
 use crate::server::Server;
+use crate::support::lost_writes;
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -74,26 +75,7 @@ async fn kill_under_load_and_check(dir: &Path, env: &[(&str, &str)]) {
 
     let s = Server::start(dir, env, &[]).await;
     let token = s.login().await;
-    let page: serde_json::Value = s
-        .client
-        .get(s.url("/api/datarepository?limit=-1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stored: std::collections::HashSet<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .collect();
+    let lost = lost_writes(&s, &token, &acked).await;
     assert!(
         lost.is_empty(),
         "{} of {} acknowledged writes lost, e.g. {:?}",

@@ -7,51 +7,17 @@
 //! it is up again when the process returns.
 
 use crate::server::Server;
-use parking_lot::Mutex;
+use crate::support::{Api, Sim, WAIT, eventually};
 use serde_json::{Value, json};
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
-use switchyard_mysensors_sim::{
-    NodeConfig, SimConfig, SimEvent, Simulator, TransportConfig as SimTransport,
-};
+use switchyard_mysensors_sim::{NodeConfig, SimConfig, SimEvent, TransportConfig as SimTransport};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::broadcast::error::RecvError;
-use tokio_util::sync::CancellationToken;
 
-/// Upper bound for anything waited for; a passing test waits only as long as it takes.
-const WAIT: Duration = Duration::from_secs(60);
 /// The bound for a vanished process to show down (with `down_after: 3s` here).
 const LIVENESS: Duration = Duration::from_secs(10);
-
-async fn eventually_within<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out ({limit:?}) waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    eventually_within(WAIT, what, check).await
-}
 
 /// One process's configuration file: the NATS bus in durable mode and this process's part.
 fn write_config(dir: &Path, file: &str, nats: &str, prefix: &str, process: Value) -> PathBuf {
@@ -122,169 +88,52 @@ impl Remote {
     }
 }
 
-/// The simulated nodes behind an Ethernet gateway, every event kept.
-struct Sim {
-    seen: Arc<Mutex<Vec<SimEvent>>>,
-    cancel: CancellationToken,
-    run: tokio::task::JoinHandle<()>,
+/// The simulated nodes behind an Ethernet gateway (on a free port), every event kept.
+fn start_sim(config: SimConfig) -> Sim {
+    let transport = SimTransport::Tcp {
+        listen: "127.0.0.1:0".parse().unwrap(),
+    };
+    Sim::start(config, transport)
 }
 
-impl Sim {
-    fn start(config: SimConfig) -> Sim {
-        let sim = Simulator::new(config).expect("a valid simulation");
-        let mut events = sim.events();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let keep = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(e) => keep.lock().push(e),
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        let cancel = CancellationToken::new();
-        let stop = cancel.clone();
-        let run = tokio::spawn(async move {
-            let transport = SimTransport::Tcp {
-                listen: "127.0.0.1:0".parse().unwrap(),
-            };
-            sim.run(transport, stop).await.expect("the simulator runs");
-        });
-        Sim { seen, cancel, run }
-    }
+/// How many sets of the relay (child 3) the node applied, in order.
+fn relay_sets(sim: &Sim) -> Vec<String> {
+    sim.all(|e| match e {
+        SimEvent::SetApplied {
+            child_id: 3,
+            payload,
+            ..
+        } => Some(payload.clone()),
+        _ => None,
+    })
+}
 
-    async fn wait<T>(&self, what: &str, pick: impl Fn(&SimEvent) -> Option<T>) -> T {
-        eventually(what, || {
-            let found = self.seen.lock().iter().find_map(&pick);
-            async move { found }
-        })
-        .await
-    }
-
-    fn readings(&self, child: u8) -> Vec<f64> {
-        self.seen
-            .lock()
+/// Waits until the field holds a value the node sent after `after` readings of child 1.
+async fn wait_new_reading(api: &Api, sim: &Sim, field: &str, after: usize) -> f64 {
+    eventually(&format!("{field} holds a new reading"), || async {
+        let f = api.try_get(&format!("/api/field/{field}")).await?;
+        let value = f["current"]["value"].as_f64()?;
+        sim.readings(None, 1)
             .iter()
-            .filter_map(|e| match e {
-                SimEvent::Reading {
-                    child_id, payload, ..
-                } if *child_id == child => payload.parse().ok(),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// How many sets of the relay (child 3) the node applied, in order.
-    fn relay_sets(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .iter()
-            .filter_map(|e| match e {
-                SimEvent::SetApplied {
-                    child_id: 3,
-                    payload,
-                    ..
-                } => Some(payload.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    async fn stop(self) {
-        self.cancel.cancel();
-        let _ = tokio::time::timeout(WAIT, self.run).await;
-    }
+            .skip(after)
+            .any(|r| *r == value)
+            .then_some(value)
+    })
+    .await
 }
 
-/// A logged-in client of the core's API.
-struct Api {
-    server: Server,
-    token: String,
-}
-
-impl Api {
-    async fn get(&self, path: &str) -> Option<Value> {
-        let r = self
-            .server
-            .client
-            .get(self.server.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .ok()?;
-        if !r.status().is_success() {
-            return None;
-        }
-        r.json().await.ok()
-    }
-
-    async fn post(&self, path: &str, body: Value) {
-        let r = self
-            .server
-            .client
-            .post(self.server.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "POST {path}: {status} {body}");
-    }
-
-    async fn gateway_state(&self, id: &str) -> Option<Value> {
-        self.get(&format!("/api/gateway/{id}"))
-            .await
-            .map(|g| g["state"].clone())
-    }
-
-    async fn wait_status(&self, limit: Duration, id: &str, status: &str) -> Value {
-        eventually_within(limit, &format!("gateway {id} {status}"), || async {
-            self.gateway_state(id)
-                .await
-                .filter(|s| s["status"] == status)
-        })
-        .await
-    }
-
-    /// Waits until the field holds a value the node sent after `after` readings of child 1.
-    async fn wait_new_reading(&self, sim: &Sim, field: &str, after: usize) -> f64 {
-        eventually(&format!("{field} holds a new reading"), || async {
-            let f = self.get(&format!("/api/field/{field}")).await?;
-            let value = f["current"]["value"].as_f64()?;
-            sim.readings(1)
-                .iter()
-                .skip(after)
-                .any(|r| *r == value)
-                .then_some(value)
-        })
-        .await
-    }
-
-    /// The values of the field's raw metric points: one per reading the processor stored.
-    async fn stored_points(&self, field: &str) -> Option<Vec<f64>> {
-        let quick_id = format!("field:{field}");
-        let body = self
-            .get(&format!("/api/metric?quickId={quick_id}&start=-1h"))
-            .await?;
-        let rows = body[&quick_id].as_array()?;
-        Some(
-            rows.iter()
-                .filter_map(|row| row["values"].as_object()?.values().find_map(Value::as_f64))
-                .collect(),
-        )
-    }
-
-    async fn set_relay(&self, field: &str, payload: &str) {
-        self.post(
-            "/api/action",
-            json!([{"resource": format!("field:{field}"), "payload": payload}]),
-        )
-        .await;
-    }
+/// The values of the field's raw metric points: one per reading the processor stored.
+async fn stored_points(api: &Api, field: &str) -> Option<Vec<f64>> {
+    let quick_id = format!("field:{field}");
+    let body = api
+        .try_get(&format!("/api/metric?quickId={quick_id}&start=-1h"))
+        .await?;
+    let rows = body[&quick_id].as_array()?;
+    Some(
+        rows.iter()
+            .filter_map(|row| row["values"].as_object()?.values().find_map(Value::as_f64))
+            .collect(),
+    )
 }
 
 #[tokio::test]
@@ -312,14 +161,13 @@ async fn a_remote_gateway_process_over_nats() {
     );
     let config_arg = core_config.to_string_lossy().into_owned();
     let server = Server::start(&dir.path().join("core"), &[], &["--config", &config_arg]).await;
-    let token = server.login().await;
-    let api = Api { server, token };
+    let api = Api::login(server).await;
     let remote_dir = dir.path().join("remote");
     let remote = Remote::start(&remote_dir, &remote_config).await;
     // The remote process opened no database of its own.
     assert!(!remote_dir.join("storage").exists());
 
-    let sim = Sim::start(SimConfig {
+    let sim = start_sim(SimConfig {
         nodes: vec![NodeConfig {
             id: Some(5),
             report_interval: Duration::from_millis(200),
@@ -345,11 +193,11 @@ async fn a_remote_gateway_process_over_nats() {
         }),
     )
     .await;
-    api.wait_status(WAIT, "garden", "up").await;
+    api.wait_status("garden", "up").await;
 
     // The core lists both processes, the remote one with the gateway it runs.
     eventually("both processes in /api/status", || async {
-        let status = api.get("/api/status").await?;
+        let status = api.try_get("/api/status").await?;
         let text = status.to_string();
         (text.contains("pi-garden") && text.contains("garden") && text.contains("\"core\""))
             .then_some(())
@@ -358,23 +206,23 @@ async fn a_remote_gateway_process_over_nats() {
 
     // Readings on the remote gateway land in the core's storage.
     let field = "garden.5.1.V_TEMP";
-    api.wait_new_reading(&sim, field, 0).await;
+    wait_new_reading(&api, &sim, field, 0).await;
     // Every reading from here on is sent over a connected gateway.
-    let first_counted = sim.readings(1).len();
-    assert!(api.get("/api/node/garden.5").await.is_some());
+    let first_counted = sim.readings(None, 1).len();
+    assert!(api.try_get("/api/node/garden.5").await.is_some());
 
     // A set from the core's API reaches the node, once.
     let relay = "garden.5.3.V_STATUS";
-    api.set_relay(relay, "on").await;
+    api.action(&format!("field:{relay}"), "on").await;
     eventually("the relay on", || async {
-        (sim.relay_sets() == ["1"]).then_some(())
+        (relay_sets(&sim) == ["1"]).then_some(())
     })
     .await;
 
     // NATS restarts (killed, nothing flushed) in the middle of readings and a set. Durable
     // delivery brings the set through exactly once and the readings keep landing.
     nats.kill();
-    let before = sim.readings(1).len();
+    let before = sim.readings(None, 1).len();
     let poster = {
         let (client, url, token) = (
             api.server.client.clone(),
@@ -393,37 +241,37 @@ async fn a_remote_gateway_process_over_nats() {
         })
     };
     eventually("readings while NATS is down", || async {
-        (sim.readings(1).len() > before + 10).then_some(())
+        (sim.readings(None, 1).len() > before + 10).then_some(())
     })
     .await;
     nats.restart();
     let status = poster.await.unwrap().expect("the action request answered");
     assert!(status.is_success(), "{status}");
     eventually("the relay off after the restart", || async {
-        (sim.relay_sets().len() >= 2).then_some(())
+        (relay_sets(&sim).len() >= 2).then_some(())
     })
     .await;
-    let after_restart = sim.readings(1).len();
-    api.wait_new_reading(&sim, field, after_restart).await;
+    let after_restart = sim.readings(None, 1).len();
+    wait_new_reading(&api, &sim, field, after_restart).await;
     // A third set after the restart; sets arrive in order, so by the time it is applied a
     // duplicate of the second would have shown too, and several ack_waits pass while we wait
     // for further readings to land.
-    api.set_relay(relay, "on").await;
+    api.action(&format!("field:{relay}"), "on").await;
     eventually("the relay on again", || async {
-        (sim.relay_sets().len() >= 3).then_some(())
+        (relay_sets(&sim).len() >= 3).then_some(())
     })
     .await;
     for _ in 0..3 {
-        let seen = sim.readings(1).len();
-        api.wait_new_reading(&sim, field, seen).await;
+        let seen = sim.readings(None, 1).len();
+        wait_new_reading(&api, &sim, field, seen).await;
     }
-    assert_eq!(sim.relay_sets(), ["1", "0", "1"], "each set exactly once");
+    assert_eq!(relay_sets(&sim), ["1", "0", "1"], "each set exactly once");
 
     // Every reading sent across the restart is stored (a metric point each) …
-    let last_counted = sim.readings(1).len();
-    let sent: Vec<f64> = sim.readings(1)[first_counted..last_counted].to_vec();
+    let last_counted = sim.readings(None, 1).len();
+    let sent: Vec<f64> = sim.readings(None, 1)[first_counted..last_counted].to_vec();
     let stored = eventually("every reading across the restart stored", || async {
-        let stored = api.stored_points(field).await?;
+        let stored = stored_points(&api, field).await?;
         let mut left = stored.clone();
         sent.iter()
             .all(|v| match left.iter().position(|s| s == v) {
@@ -437,7 +285,7 @@ async fn a_remote_gateway_process_over_nats() {
     })
     .await;
     // … and none twice: no value is stored more often than the node sent it.
-    let all_sent = sim.readings(1);
+    let all_sent = sim.readings(None, 1);
     for v in &stored {
         let (kept, sent) = (
             stored.iter().filter(|s| *s == v).count(),
@@ -451,11 +299,11 @@ async fn a_remote_gateway_process_over_nats() {
         sent.len(),
         stored.len()
     );
-    api.wait_status(WAIT, "garden", "up").await;
+    api.wait_status("garden", "up").await;
 
     // The remote process dies: the core shows its gateway down within 10 s …
     remote.kill().await;
-    let down = api.wait_status(LIVENESS, "garden", "down").await;
+    let down = api.wait_status_within(LIVENESS, "garden", "down").await;
     assert!(
         down["message"]
             .as_str()
@@ -464,9 +312,9 @@ async fn a_remote_gateway_process_over_nats() {
     );
     // … and up again when the process returns, with readings flowing again.
     let _remote = Remote::start(&remote_dir, &remote_config).await;
-    api.wait_status(WAIT, "garden", "up").await;
-    let seen = sim.readings(1).len();
-    api.wait_new_reading(&sim, field, seen).await;
+    api.wait_status("garden", "up").await;
+    let seen = sim.readings(None, 1).len();
+    wait_new_reading(&api, &sim, field, seen).await;
 
     sim.stop().await;
     api.server.terminate().await;

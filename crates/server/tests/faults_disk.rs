@@ -6,6 +6,7 @@
 //! restart opens the store with every acknowledged write.
 
 use crate::server::Server;
+use crate::support::{Api, lost_writes, status};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -74,30 +75,10 @@ fn fill(path: &Path) -> u64 {
     written
 }
 
-async fn post(s: &Server, token: &str, id: &str) -> (u16, Value) {
+async fn post(api: &Api, id: &str) -> (u16, Value) {
     // 2 KiB a document, so the store needs new pages often.
     let body = json!({"id": id, "data": {"filler": "x".repeat(2048)}});
-    let r = s
-        .client
-        .post(s.url("/api/datarepository"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let code = r.status().as_u16();
-    (code, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn status(s: &Server) -> Value {
-    s.client
-        .get(s.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    api.post_status("/api/datarepository", body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,17 +87,16 @@ async fn a_full_disk_fails_writes_clearly_and_recovers_when_space_returns() {
         return;
     };
     let data: PathBuf = fs.path().join("data");
-    let s = Server::start(&data, &[], &[]).await;
-    let token = s.login().await;
+    let api = Api::start(&data).await;
     let mut acked = Vec::new();
     for i in 0..50 {
         let id = format!("before-{i}");
-        let (code, body) = post(&s, &token, &id).await;
+        let (code, body) = post(&api, &id).await;
         assert_eq!(code, 200, "{body}");
         acked.push(id);
     }
     assert_eq!(
-        status(&s).await["services"]["storage"]["health"]["health"],
+        status(&api.server).await["services"]["storage"]["health"]["health"],
         "ok"
     );
 
@@ -126,7 +106,7 @@ async fn a_full_disk_fails_writes_clearly_and_recovers_when_space_returns() {
     let mut refused = None;
     for i in 0..2000 {
         let id = format!("full-{i}");
-        match post(&s, &token, &id).await {
+        match post(&api, &id).await {
             (200, _) => acked.push(id),
             (code, body) => {
                 refused = Some((code, body));
@@ -139,7 +119,7 @@ async fn a_full_disk_fails_writes_clearly_and_recovers_when_space_returns() {
     assert_eq!(body["code"], "storage_unavailable", "{body}");
     let message = body["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(message.contains("no space left"), "names the cause: {body}");
-    let st = status(&s).await;
+    let st = status(&api.server).await;
     let health = &st["services"]["storage"]["health"];
     assert_eq!(health["health"], "degraded", "{st}");
     assert!(health["errors"].as_u64().unwrap() >= 1, "{st}");
@@ -152,62 +132,38 @@ async fn a_full_disk_fails_writes_clearly_and_recovers_when_space_returns() {
         "{st}"
     );
     assert!(
-        s.log
+        api.server
+            .log
             .lock()
             .iter()
             .any(|l| l.contains("storage commit failed")),
         "the failure is logged"
     );
     // Reads still work from memory while writes cannot.
-    let r = s
-        .client
-        .get(s.url(&format!("/api/datarepository/{}", acked[0])))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (code, _) = api.get(&format!("/api/datarepository/{}", acked[0])).await;
+    assert_eq!(code, 200);
 
     // Space returns: the next write works without a restart, and the health with it.
     std::fs::remove_file(&filler).unwrap();
-    let (code, body) = post(&s, &token, "after-0").await;
+    let (code, body) = post(&api, "after-0").await;
     assert_eq!(code, 200, "write after space returned: {body}");
     acked.push("after-0".into());
     for i in 1..20 {
         let id = format!("after-{i}");
-        assert_eq!(post(&s, &token, &id).await.0, 200);
+        assert_eq!(post(&api, &id).await.0, 200);
         acked.push(id);
     }
-    let st = status(&s).await;
+    let st = status(&api.server).await;
     assert_eq!(st["services"]["storage"]["health"]["health"], "ok", "{st}");
     assert!(
-        s.terminate().await.success(),
+        api.server.terminate().await.success(),
         "clean exit after a full disk"
     );
 
     // A restart opens the store and finds every acknowledged write.
     let s = Server::start(&data, &[], &[]).await;
     let token = s.login().await;
-    let page: Value = s
-        .client
-        .get(s.url("/api/datarepository?limit=-1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stored: std::collections::HashSet<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .collect();
+    let lost = lost_writes(&s, &token, &acked).await;
     assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
     println!(
         "filled {filled} bytes; {} writes acknowledged ({} while filling), refused with: {message}",

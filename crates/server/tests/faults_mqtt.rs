@@ -6,8 +6,8 @@
 //! broker is back but before the gateway has reconnected wait in its session on the broker.
 //! Every reading must arrive: N children of one node, child i's V_TEMP = i.
 
-use crate::server::Server;
-use serde_json::{Value, json};
+use crate::support::{Api, WAIT, free_port, skip};
+use serde_json::json;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -16,7 +16,6 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 
 const READINGS: usize = 150;
-const WAIT: Duration = Duration::from_secs(60);
 
 pub fn tools_missing() -> bool {
     let missing = ["mosquitto", "mosquitto_pub"].into_iter().find(|tool| {
@@ -27,12 +26,9 @@ pub fn tools_missing() -> bool {
             .map_or(true, |s| !s.success())
     });
     let Some(tool) = missing else { return false };
-    let why = format!("`{tool}` is not installed (scripts/lib/test-deps.sh installs it)");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{why} (CI=true: the test script must provide it)");
-    }
-    println!("SKIPPED: {why}");
-    true
+    skip(&format!(
+        "`{tool}` is not installed (scripts/lib/test-deps.sh installs it)"
+    ))
 }
 
 /// A Mosquitto of this test's own, with its state in `dir`.
@@ -44,11 +40,7 @@ pub struct Broker {
 
 impl Broker {
     pub async fn start(dir: &Path) -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let conf = dir.join("mosquitto.conf");
         // `user root`: started as root, Mosquitto would otherwise switch to its own user, who
         // cannot write the persistence file in our temporary directory.
@@ -115,36 +107,6 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
-async fn get(s: &Server, token: &str, path: &str) -> Option<Value> {
-    let r = s
-        .client
-        .get(s.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .ok()?;
-    if r.status() != 200 {
-        return None;
-    }
-    r.json().await.ok()
-}
-
-async fn wait_gateway(s: &Server, token: &str, status: &str) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(g) = get(s, token, "/api/gateway/radio").await
-            && g["state"]["status"] == status
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gateway never {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qos1_readings_survive_a_broker_restart() {
     if tools_missing() {
@@ -154,25 +116,22 @@ async fn qos1_readings_survive_a_broker_restart() {
     let mut broker = Broker::start(broker_dir.path()).await;
     let prefix = format!("syfault{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &[], &[]).await;
-    let token = s.login().await;
-    let r = s
-        .client
-        .post(s.url("/api/gateway"))
-        .bearer_auth(&token)
-        .json(&json!({
-            "id": "radio", "enabled": true, "reconnectDelay": "2s",
-            "provider": {"type": "mysensors", "protocol": {
-                "type": "mqtt", "broker": format!("tcp://127.0.0.1:{}", broker.port),
-                "subscribe": format!("{prefix}-out/#"), "publish": format!("{prefix}-in"),
-                "qos": 1, "cleanSession": false, "clientId": format!("{prefix}-radio"),
-            }}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    wait_gateway(&s, &token, "up").await;
+    let api = Api::start(dir.path()).await;
+    let (code, body) = api
+        .post_status(
+            "/api/gateway",
+            json!({
+                "id": "radio", "enabled": true, "reconnectDelay": "2s",
+                "provider": {"type": "mysensors", "protocol": {
+                    "type": "mqtt", "broker": format!("tcp://127.0.0.1:{}", broker.port),
+                    "subscribe": format!("{prefix}-out/#"), "publish": format!("{prefix}-in"),
+                    "qos": 1, "cleanSession": false, "clientId": format!("{prefix}-radio"),
+                }}
+            }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    api.wait_status("radio", "up").await;
 
     // The node: one reading per child, each acknowledged by the broker (retried until it is).
     let sent = Arc::new(AtomicUsize::new(0));
@@ -206,10 +165,10 @@ async fn qos1_readings_survive_a_broker_restart() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     broker.stop().await;
-    wait_gateway(&s, &token, "down").await;
+    api.wait_status("radio", "down").await;
     let at_stop = sent.load(Ordering::Relaxed);
     broker.run().await;
-    wait_gateway(&s, &token, "up").await;
+    api.wait_status("radio", "up").await;
     publisher.await.unwrap();
     assert!(
         retries.load(Ordering::Relaxed) > 0,
@@ -220,7 +179,7 @@ async fn qos1_readings_survive_a_broker_restart() {
     // Every reading arrives, once the stored state catches up.
     let deadline = tokio::time::Instant::now() + WAIT;
     let missing = loop {
-        let page = get(&s, &token, "/api/field?limit=-1").await.unwrap();
+        let page = api.try_get("/api/field?limit=-1").await.unwrap();
         let missing: Vec<usize> = (0..READINGS)
             .filter(|i| {
                 !page["data"].as_array().unwrap().iter().any(|f| {
@@ -243,5 +202,5 @@ async fn qos1_readings_survive_a_broker_restart() {
         "broker stopped after {at_stop} of {READINGS} readings; {} publish retries; none lost",
         retries.load(Ordering::Relaxed)
     );
-    assert!(s.terminate().await.success());
+    assert!(api.server.terminate().await.success());
 }

@@ -8,6 +8,7 @@
 
 use crate::postgres::Schema;
 use crate::server::Server;
+use crate::support::{lost_writes, status};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,16 +60,7 @@ impl Proxy {
 }
 
 async fn health(s: &Server) -> Value {
-    let st: Value = s
-        .client
-        .get(s.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    st["services"]["storage"]["health"].clone()
+    status(s).await["services"]["storage"]["health"].clone()
 }
 
 async fn wait_health(s: &Server, want: &str) -> Value {
@@ -177,27 +169,8 @@ async fn writes_wait_out_a_short_postgres_outage_and_report_a_long_one() {
     assert!(failed_long > 0, "the long outage failed writes");
 
     // Every acknowledged write is stored.
-    let page: Value = s
-        .client
-        .get(s.url("/api/datarepository?limit=-1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stored: std::collections::HashSet<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
     let acked = acked.lock().clone();
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .collect();
+    let lost = lost_writes(&s, &token, &acked).await;
     assert!(
         lost.is_empty(),
         "{} acknowledged writes lost: {lost:?}",

@@ -5,115 +5,17 @@
 //! `/api/action` reaching nodes, a sleeping node's queue, a firmware update whose CRC the node's
 //! bootloader accepts, and the gateway's state when the port goes away and comes back.
 
-use crate::server::Server;
+use crate::support::{Api, Sim, WAIT, eventually, skip};
 use futures::StreamExt;
-use parking_lot::Mutex;
 use serde_json::{Value, json};
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 use switchyard_mysensors_sim::{
-    FirmwareSpec, NodeConfig, SimConfig, SimEvent, Simulator, SleepConfig,
-    TransportConfig as SimTransport,
+    FirmwareSpec, NodeConfig, SimConfig, SimEvent, SleepConfig, TransportConfig as SimTransport,
 };
 use tokio::process::{Child, Command};
-use tokio::sync::broadcast::error::RecvError;
-use tokio_util::sync::CancellationToken;
 
-/// Upper bound for anything waited for; a passing test waits only as long as it takes.
-const WAIT: Duration = Duration::from_secs(60);
 const SAMPLE_HEX: &str = include_str!("../../gateway/tests/data/firmware_sample.hex");
-
-/// A peer the test needs is missing: under `CI=true` that fails the test; elsewhere it is
-/// skipped with a note.
-fn peer_missing(why: &str) -> bool {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{why} (CI=true: the test script must provide it)");
-    }
-    println!("SKIPPED: {why}");
-    true
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The simulated network, running, with every event it reported kept for the test.
-struct Sim {
-    seen: Arc<Mutex<Vec<SimEvent>>>,
-    cancel: CancellationToken,
-    run: tokio::task::JoinHandle<()>,
-}
-
-impl Sim {
-    fn start(config: SimConfig, transport: SimTransport) -> Sim {
-        let sim = Simulator::new(config).expect("a valid simulation");
-        let mut events = sim.events();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let cancel = CancellationToken::new();
-        let keep = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(e) => keep.lock().push(e),
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        let stop = cancel.clone();
-        let run = tokio::spawn(async move {
-            sim.run(transport, stop).await.expect("the simulator runs");
-        });
-        Sim { seen, cancel, run }
-    }
-
-    /// Waits for the first event `pick` accepts.
-    async fn wait<T>(&self, what: &str, pick: impl Fn(&SimEvent) -> Option<T>) -> T {
-        eventually(what, || {
-            let found = self.seen.lock().iter().find_map(&pick);
-            async move { found }
-        })
-        .await
-    }
-
-    /// What node `index` reported for `child` so far.
-    fn readings(&self, index: usize, child: u8) -> Vec<f64> {
-        self.seen
-            .lock()
-            .iter()
-            .filter_map(|e| match e {
-                SimEvent::Reading {
-                    index: i,
-                    child_id,
-                    payload,
-                    ..
-                } if *i == index && *child_id == child => payload.parse().ok(),
-                _ => None,
-            })
-            .collect()
-    }
-
-    async fn stop(self) {
-        self.cancel.cancel();
-        let _ = tokio::time::timeout(WAIT, self.run).await;
-    }
-}
 
 fn node(id: Option<u8>) -> NodeConfig {
     NodeConfig {
@@ -123,110 +25,31 @@ fn node(id: Option<u8>) -> NodeConfig {
     }
 }
 
-/// A logged-in client of the running binary.
-struct Api {
-    server: Server,
-    token: String,
+/// Creates (or replaces) MySensors gateway `id` on `protocol`, without waiting for it.
+async fn mysensors_gateway(api: &Api, id: &str, protocol: Value) {
+    api.post(
+        "/api/gateway",
+        json!({
+            "id": id, "enabled": true, "reconnectDelay": "1s",
+            "labels": {"timezone": "UTC"},
+            "provider": {"type": "mysensors", "protocol": protocol,
+                         "timeout": "100ms", "retryCount": 3}
+        }),
+    )
+    .await;
 }
 
-impl Api {
-    async fn start(dir: &Path) -> Api {
-        let server = Server::start(dir, &[], &[]).await;
-        let token = server.login().await;
-        Api { server, token }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .server
-            .client
-            .get(self.server.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .server
-            .client
-            .post(self.server.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "POST {path}: {status} {body}");
-        body
-    }
-
-    async fn gateway(&self, id: &str, protocol: Value) {
-        self.post(
-            "/api/gateway",
-            json!({
-                "id": id, "enabled": true, "reconnectDelay": "1s",
-                "labels": {"timezone": "UTC"},
-                "provider": {"type": "mysensors", "protocol": protocol,
-                             "timeout": "100ms", "retryCount": 3}
-            }),
-        )
-        .await;
-    }
-
-    async fn wait_status(&self, gateway: &str, status: &str) -> Value {
-        eventually(&format!("gateway {gateway} {status}"), || async {
-            let (code, g) = self.get(&format!("/api/gateway/{gateway}")).await;
-            (code == 200 && g["state"]["status"] == status).then_some(g["state"].clone())
-        })
+/// The API's event stream, as the console follows it.
+async fn events(api: &Api) -> Events {
+    let url = format!(
+        "{}/api/ws?token={}",
+        api.server.base.replace("http://", "ws://"),
+        api.token
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(url)
         .await
-    }
-
-    async fn resource(&self, kind: &str, id: &str) -> Option<Value> {
-        let (code, body) = self.get(&format!("/api/{kind}/{id}")).await;
-        (code == 200).then_some(body)
-    }
-
-    /// Waits until field `id` holds `value` (as a number or string).
-    async fn wait_field(&self, id: &str, value: Value) -> Value {
-        eventually(&format!("field {id} = {value}"), || async {
-            self.resource("field", id)
-                .await
-                .filter(|f| f["current"]["value"] == value)
-        })
-        .await
-    }
-
-    async fn wait_node(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-        eventually(&format!("node {id}"), || async {
-            self.resource("node", id).await.filter(|n| check(n))
-        })
-        .await
-    }
-
-    async fn action(&self, resource: &str, payload: &str) {
-        self.post(
-            "/api/action",
-            json!([{"resource": resource, "payload": payload}]),
-        )
-        .await;
-    }
-
-    async fn events(&self) -> Events {
-        let url = format!(
-            "{}/api/ws?token={}",
-            self.server.base.replace("http://", "ws://"),
-            self.token
-        );
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket");
-        Events(ws)
-    }
+        .expect("websocket");
+    Events(ws)
 }
 
 struct Events(
@@ -278,7 +101,7 @@ async fn readings_everywhere(api: &Api, events: &mut Events, sim: &Sim, index: u
         || async {
             let f = api.resource("field", &field).await?;
             let value = f["current"]["value"].as_f64()?;
-            sim.readings(index, 1).contains(&value).then_some(())
+            sim.readings(Some(index), 1).contains(&value).then_some(())
         },
     )
     .await;
@@ -286,7 +109,7 @@ async fn readings_everywhere(api: &Api, events: &mut Events, sim: &Sim, index: u
         let (code, body) = api
             .get(&format!("/api/metric?quickId=field:{field}&start=-1h"))
             .await;
-        let sent = sim.readings(index, 1);
+        let sent = sim.readings(Some(index), 1);
         let rows = body[format!("field:{field}")].as_array().cloned()?;
         let found = rows.iter().any(|row| {
             row["values"].as_object().is_some_and(|values| {
@@ -299,7 +122,7 @@ async fn readings_everywhere(api: &Api, events: &mut Events, sim: &Sim, index: u
     })
     .await;
     let n = api
-        .wait_node(id, |n| n["others"]["battery_level"].is_number())
+        .wait_resource("node", id, |n| n["others"]["battery_level"].is_number())
         .await;
     assert_eq!(n["name"], "Switchyard sim");
     assert_eq!(n["labels"]["library_version"], "2.3.2");
@@ -311,14 +134,14 @@ async fn serial_nodes_report_and_the_gateway_follows_the_pty() {
         .arg("-V")
         .output()
         .is_ok();
-    if !has_socat && peer_missing("socat is not installed") {
+    if !has_socat && skip("socat is not installed") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let (gw_end, dev_end): (PathBuf, PathBuf) = (dir.path().join("gw"), dir.path().join("dev"));
     let mut socat = socat_pair(&gw_end, &dev_end).await;
     let api = Api::start(&dir.path().join("data")).await;
-    let mut events = api.events().await;
+    let mut events = events(&api).await;
     let sim = Sim::start(
         SimConfig {
             nodes: vec![node(Some(4))],
@@ -329,7 +152,8 @@ async fn serial_nodes_report_and_the_gateway_follows_the_pty() {
             baud_rate: 115_200,
         },
     );
-    api.gateway(
+    mysensors_gateway(
+        &api,
         "serial",
         json!({"type": "serial", "portname": gw_end, "baudrate": 115200}),
     )
@@ -344,12 +168,12 @@ async fn serial_nodes_report_and_the_gateway_follows_the_pty() {
     // … and up again when it is back, with the node's readings flowing again.
     let _socat = socat_pair(&gw_end, &dev_end).await;
     api.wait_status("serial", "up").await;
-    let before = sim.readings(0, 1).len();
+    let before = sim.readings(Some(0), 1).len();
     let last_seen = |n: &Value| n["lastSeen"].as_str().map(str::to_string);
     let seen_before = last_seen(&api.resource("node", "serial.4").await.unwrap());
-    api.wait_node("serial.4", |n| last_seen(n) > seen_before)
+    api.wait_resource("node", "serial.4", |n| last_seen(n) > seen_before)
         .await;
-    assert!(sim.readings(0, 1).len() > before);
+    assert!(sim.readings(Some(0), 1).len() > before);
     sim.stop().await;
     api.server.terminate().await;
 }
@@ -358,7 +182,7 @@ async fn serial_nodes_report_and_the_gateway_follows_the_pty() {
 async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
     let dir = tempfile::tempdir().unwrap();
     let api = Api::start(dir.path()).await;
-    let mut events = api.events().await;
+    let mut events = events(&api).await;
     let sim = Sim::start(
         SimConfig {
             nodes: vec![
@@ -386,7 +210,8 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
             _ => None,
         })
         .await;
-    api.gateway(
+    mysensors_gateway(
+        &api,
         "eth",
         json!({"type": "ethernet", "server": format!("tcp://{listening}")}),
     )
@@ -442,7 +267,7 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
     api.wait_field("eth.1.3.V_STATUS", json!(true)).await;
 
     // The sleeping node gets what was set while it slept when it wakes.
-    api.wait_node("eth.20", |n| n["labels"]["sleep_node"] == "true")
+    api.wait_resource("node", "eth.20", |n| n["labels"]["sleep_node"] == "true")
         .await;
     api.action("field:eth.20.3.V_STATUS", "1").await;
     sim.wait("the sleeping node's set", |e| match e {
@@ -467,10 +292,7 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
     let part =
         reqwest::multipart::Part::bytes(SAMPLE_HEX.as_bytes().to_vec()).file_name("blink.hex");
     let r = api
-        .server
-        .client
-        .post(api.server.url("/api/firmware/upload/blink"))
-        .bearer_auth(&api.token)
+        .request(reqwest::Method::POST, "/api/firmware/upload/blink")
         .multipart(reqwest::multipart::Form::new().part("file", part))
         .send()
         .await
@@ -494,7 +316,9 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
     assert!(crc_ok, "the node's bootloader found the CRC it was told");
     assert_eq!(version, 2);
     let n = api
-        .wait_node("eth.1", |n| n["others"]["ota_status"] == "completed")
+        .wait_resource("node", "eth.1", |n| {
+            n["others"]["ota_status"] == "completed"
+        })
         .await;
     assert_eq!(n["others"]["ota_progress"], json!(100));
     assert!(n["others"]["ota_block_total"].as_u64().unwrap() > 0);
@@ -506,15 +330,16 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
 #[tokio::test]
 async fn over_mqtt_nodes_report_and_get_ids() {
     if std::net::TcpStream::connect(("127.0.0.1", 1883)).is_err()
-        && peer_missing("no MQTT broker on 127.0.0.1:1883")
+        && skip("no MQTT broker on 127.0.0.1:1883")
     {
         return;
     }
     let prefix = format!("sy-e2e-{:08x}", rand::random::<u32>());
     let dir = tempfile::tempdir().unwrap();
     let api = Api::start(dir.path()).await;
-    let mut events = api.events().await;
-    api.gateway(
+    let mut events = events(&api).await;
+    mysensors_gateway(
+        &api,
         "mq",
         json!({"type": "mqtt", "broker": "tcp://127.0.0.1:1883",
                "subscribe": format!("{prefix}-out/#"), "publish": format!("{prefix}-in")}),

@@ -2,7 +2,8 @@
 //! periodic dump is an hour away, what was written is still there after a restart.
 
 use crate::server::Server;
-use serde_json::{Value, json};
+use crate::support::{self, Api};
+use serde_json::json;
 
 #[tokio::test]
 async fn sigterm_flushes_memory_storage() {
@@ -11,42 +12,18 @@ async fn sigterm_flushes_memory_storage() {
         ("SWITCHYARD__STORAGE__TYPE", "memory"),
         ("SWITCHYARD__STORAGE__DUMP_INTERVAL", "1h"),
     ];
-    let s = Server::start(dir.path(), &env, &[]).await;
-    let token = s.login().await;
-    let r = s
-        .client
-        .post(s.url("/api/dashboard"))
-        .bearer_auth(&token)
-        .json(&json!({"id": "home", "title": "Home"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let status = s.terminate().await;
+    let api = Api::login(Server::start(dir.path(), &env, &[]).await).await;
+    let (code, body) = api
+        .post_status("/api/dashboard", json!({"id": "home", "title": "Home"}))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let status = api.server.terminate().await;
     assert!(status.success(), "clean exit: {status:?}");
 
-    let s = Server::start(dir.path(), &env, &[]).await;
-    let token = s.login().await;
-    let d: Value = s
-        .client
-        .get(s.url("/api/dashboard/home"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = Api::login(Server::start(dir.path(), &env, &[]).await).await;
+    let (_, d) = api.get("/api/dashboard/home").await;
     assert_eq!(d["title"], "Home");
-    let status: Value = s
-        .client
-        .get(s.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = support::status(&api.server).await;
     assert_eq!(status["services"]["storage"]["type"], "memory");
-    assert!(s.terminate().await.success());
+    assert!(api.server.terminate().await.success());
 }

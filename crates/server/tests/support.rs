@@ -1,6 +1,7 @@
-//! What the real-binary tests that play devices share: the local Mosquitto and its command-line
-//! clients (`mosquitto_pub`, a `mosquitto_sub` watcher), a loopback HTTP peer, and a logged-in
-//! client of the running binary.
+//! What the real-binary tests share: the local Mosquitto and its command-line clients
+//! (`mosquitto_pub`, a `mosquitto_sub` watcher), a loopback HTTP peer, simulated MySensors nodes,
+//! a logged-in client of the running binary, and the checks several tests make of it (status,
+//! acknowledged writes kept).
 
 use crate::server::Server;
 use parking_lot::Mutex;
@@ -10,8 +11,11 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_mysensors_sim::{SimConfig, SimEvent, Simulator, TransportConfig};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 /// Upper bound for anything waited for; a passing test waits only as long as it takes.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -48,19 +52,29 @@ pub fn peers_missing() -> bool {
     }
 }
 
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+/// The first `Some` of `check`, asked every 100 ms; fails the test after [`WAIT`].
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    eventually_within(WAIT, what, check).await
+}
+
+/// [`eventually`] with a bound of its own (a test of how soon something happens).
+pub async fn eventually_within<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
     loop {
         if let Some(v) = check().await {
             return v;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
+            "timed out ({limit:?}) waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -329,37 +343,53 @@ pub struct Api {
 
 impl Api {
     pub async fn start(dir: &Path) -> Api {
-        let server = Server::start(dir, &[], &[]).await;
+        Api::login(Server::start(dir, &[], &[]).await).await
+    }
+
+    /// Logs in as the admin on a server already started.
+    pub async fn login(server: Server) -> Api {
         let token = server.login().await;
         Api { server, token }
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .server
+    /// A request to `path` with the session's token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.server
             .client
-            .get(self.server.url(path))
+            .request(method, self.server.url(path))
             .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
+    }
+
+    /// Sends `request`: the status and the JSON body (`null` when there is none).
+    async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+        let r = request.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        Api::answer(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// The body of a successful GET, or `None` for any other answer or none at all (a test that
+    /// waits across an outage).
+    pub async fn try_get(&self, path: &str) -> Option<Value> {
+        let r = self.request(reqwest::Method::GET, path).send().await.ok()?;
+        if !r.status().is_success() {
+            return None;
+        }
+        r.json().await.ok()
+    }
+
+    /// `POST` with a JSON body, whatever the answer: its status and body.
+    pub async fn post_status(&self, path: &str, body: Value) -> (u16, Value) {
+        Api::answer(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    /// `POST` with a JSON body that must succeed (2xx); the answer's body.
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .server
-            .client
-            .post(self.server.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "POST {path}: {status} {body}");
+        let (status, body) = self.post_status(path, body).await;
+        assert!((200..300).contains(&status), "POST {path}: {status} {body}");
         body
     }
 
@@ -387,6 +417,20 @@ impl Api {
         .await;
     }
 
+    /// Waits until gateway `id`'s state has `status` (`up`, `down`, …) and returns the state.
+    pub async fn wait_status(&self, id: &str, status: &str) -> Value {
+        self.wait_status_within(WAIT, id, status).await
+    }
+
+    /// [`Api::wait_status`] with a bound of its own.
+    pub async fn wait_status_within(&self, limit: Duration, id: &str, status: &str) -> Value {
+        eventually_within(limit, &format!("gateway {id} {status}"), || async {
+            let gateway = self.try_get(&format!("/api/gateway/{id}")).await?;
+            (gateway["state"]["status"] == status).then(|| gateway["state"].clone())
+        })
+        .await
+    }
+
     pub async fn resource(&self, kind: &str, id: &str) -> Option<Value> {
         let (code, body) = self.get(&format!("/api/{kind}/{id}")).await;
         (code == 200).then_some(body)
@@ -402,6 +446,12 @@ impl Api {
             self.resource(kind, id).await.filter(|r| check(r))
         })
         .await
+    }
+
+    /// Waits until field `id` holds `value` (as a number or string).
+    pub async fn wait_field(&self, id: &str, value: Value) -> Value {
+        self.wait_resource("field", id, |f| f["current"]["value"] == value)
+            .await
     }
 
     /// `POST /api/action`: what the console does for a set or a node action.
@@ -444,5 +494,109 @@ impl Api {
                 .find(|v| check(v))
         })
         .await
+    }
+}
+
+/// `/api/status` (open to anyone).
+pub async fn status(s: &Server) -> Value {
+    s.client
+        .get(s.url("/api/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Which of the `acked` data repository ids the server does not hold (all it holds, listed as
+/// the admin with `token`).
+pub async fn lost_writes(s: &Server, token: &str, acked: &[String]) -> Vec<String> {
+    let page: Value = s
+        .client
+        .get(s.url("/api/datarepository?limit=-1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    acked
+        .iter()
+        .filter(|id| !stored.contains(id.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// A simulated MySensors network (`switchyard-mysensors-sim`), running, with every event it
+/// reported kept for the test.
+pub struct Sim {
+    seen: Arc<Mutex<Vec<SimEvent>>>,
+    cancel: CancellationToken,
+    run: tokio::task::JoinHandle<()>,
+}
+
+impl Sim {
+    pub fn start(config: SimConfig, transport: TransportConfig) -> Sim {
+        let sim = Simulator::new(config).expect("a valid simulation");
+        let mut events = sim.events();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(e) => keep.lock().push(e),
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        let run = tokio::spawn(async move {
+            sim.run(transport, stop).await.expect("the simulator runs");
+        });
+        Sim { seen, cancel, run }
+    }
+
+    /// Waits for the first event `pick` accepts.
+    pub async fn wait<T>(&self, what: &str, pick: impl Fn(&SimEvent) -> Option<T>) -> T {
+        eventually(what, || {
+            let found = self.seen.lock().iter().find_map(&pick);
+            async move { found }
+        })
+        .await
+    }
+
+    /// Every event so far that `pick` accepts, in order.
+    pub fn all<T>(&self, pick: impl Fn(&SimEvent) -> Option<T>) -> Vec<T> {
+        self.seen.lock().iter().filter_map(pick).collect()
+    }
+
+    /// The readings of `child` so far, of node `index` or of every node.
+    pub fn readings(&self, index: Option<usize>, child: u8) -> Vec<f64> {
+        self.all(|e| match e {
+            SimEvent::Reading {
+                index: i,
+                child_id,
+                payload,
+                ..
+            } if index.is_none_or(|index| *i == index) && *child_id == child => {
+                payload.parse().ok()
+            }
+            _ => None,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(WAIT, self.run).await;
     }
 }
