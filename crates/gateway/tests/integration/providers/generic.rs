@@ -4,11 +4,14 @@
 
 use super::harness::{Harness, WAIT, eventually, gateway, listening, peer_missing, unique};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use serde_json::json;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::model::Status;
 use switchyard_core::{Message, MessageType, Payload};
+use switchyard_gateway::GatewayStatsSnapshot;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ON_RECEIVE: &str = r#"
@@ -96,10 +99,7 @@ async fn generic_mqtt_scripts_through_mosquitto() {
         )
         .await
         .unwrap();
-    eventually("a rejected payload", || async {
-        (h.gateway_stats("gen").rejected > 0).then_some(())
-    })
-    .await;
+    wait_stats(&h, "gen", "a rejected payload", |s| s.rejected > 0).await;
     assert_eq!(h.gateway_state("gen").await.status, Status::Up);
 
     // A set goes through onSend to the device's topic.
@@ -129,91 +129,26 @@ async fn generic_mqtt_scripts_through_mosquitto() {
     h.stop().await;
 }
 
-/// A local HTTP server answering every request with a JSON meter reading that rises each time.
-async fn status_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let mut n = 0u32;
-        while let Ok((mut s, _)) = listener.accept().await {
-            n += 1;
-            let mut buf = vec![0; 4096];
-            let mut req = Vec::new();
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => req.extend_from_slice(&buf[..k]),
-                }
-            }
-            let body = json!({"meter": {"power_w": 100 + n, "relay": "on"}}).to_string();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes()).await;
-            let _ = s.write_all(body.as_bytes()).await;
-        }
-    });
-    (addr, task)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generic_http_polls_endpoints_through_a_script() {
-    let (addr, server) = status_server().await;
-    let gw = gateway(
-        "genhttp",
-        json!({
-            "type": "generic",
-            "protocol": {"type": "http", "url": format!("http://{addr}/api")},
-            "endpoints": {
-                "meter": {
-                    "url": "status",
-                    "executionInterval": "200ms",
-                    "script": r#"({dataOut: [{nodeId: "meter1", sourceId: "power", type: "set",
-                        payloads: [{key: "watts", value: dataIn.meter.power_w, metricType: "gauge"},
-                                   {key: "relay", value: dataIn.meter.relay, metricType: "binary"}]}]})"#
-                }
-            }
-        }),
-    );
-    let h = Harness::start(&[gw]).await;
-    h.wait_status("genhttp", Status::Up).await;
-    h.wait_field("genhttp.meter1.power.relay", json!(true))
-        .await;
-    // Polled again: the value moves on.
-    let first = eventually("watts", || async {
-        h.field("genhttp.meter1.power.watts").await
-    })
-    .await;
-    eventually("a later reading", || async {
-        h.field("genhttp.meter1.power.watts")
-            .await
-            .filter(|f| f.current.value != first.current.value)
-    })
-    .await;
-    // The server goes away: the gateway goes down.
-    server.abort();
-    let _ = server.await;
-    eventually("genhttp down", || async {
-        let s = h.gateway_state("genhttp").await;
-        (s.status != Status::Up).then_some(s)
-    })
-    .await;
-    h.stop().await;
-}
-
-/// One request the device server took: request line, lower-cased headers, body.
+/// One request a [`device`] took: request line, lower-cased headers, body.
 type Seen = (String, Vec<(String, String)>, String);
 
-/// A device with a login: `POST /api/login` answers a session cookie, `GET /api/status` answers
-/// readings only with that cookie (401 without), `POST /api/logout` and `PUT /api/relay` answer
-/// 200. Every request is kept.
-async fn login_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+/// What a [`device`] answers: status, extra header lines (each ending in CRLF), JSON body.
+type Answer = (u16, &'static str, Value);
+
+/// A device on loopback: answers every request (one a connection) with what `answer` says for
+/// it, and keeps every request. The task serves until aborted.
+async fn device(
+    answer: impl Fn(&Seen) -> Answer + Send + 'static,
+) -> (
+    SocketAddr,
+    Arc<Mutex<Vec<Seen>>>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let keep = seen.clone();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             let mut buf = vec![0; 4096];
             let mut req = Vec::new();
@@ -246,25 +181,9 @@ async fn login_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<Seen>>>) {
             }
             let body =
                 String::from_utf8_lossy(req.get(head_end + 4..).unwrap_or_default()).to_string();
-            let cookie = headers
-                .iter()
-                .any(|(k, v)| k == "cookie" && v.contains("sid=s3cret"));
-            let mut words = line.split(' ');
-            let method = words.next().unwrap_or("");
-            let path = words.next().unwrap_or("").split('?').next().unwrap_or("");
-            let (status, extra, answer) = match [method, path] {
-                ["POST", "/api/login"] => (
-                    200,
-                    "set-cookie: sid=s3cret; Path=/; HttpOnly\r\n",
-                    json!({"user": "u1"}),
-                ),
-                ["GET", "/api/status"] if cookie => (200, "", json!({"meter": {"power_w": 230}})),
-                ["GET", "/api/status"] => (401, "", json!({"error": "login first"})),
-                ["POST", "/api/logout"] => (200, "", json!({})),
-                [_, path] if path.starts_with("/api/relay") => (200, "", json!({"ok": true})),
-                _ => (404, "", json!({})),
-            };
-            keep.lock().unwrap().push((line, headers, body));
+            let request = (line, headers, body);
+            let (status, extra, answer) = answer(&request);
+            keep.lock().unwrap().push(request);
             let answer = answer.to_string();
             let head = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n",
@@ -274,17 +193,123 @@ async fn login_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<Seen>>>) {
             let _ = s.write_all(answer.as_bytes()).await;
         }
     });
+    (addr, seen, task)
+}
+
+/// A generic HTTP gateway `id` on the device at `addr` (its API under `/api`), with the rest of
+/// its provider config (endpoints, nodes, scripts) from `config`; started and up.
+async fn http_gateway(id: &str, addr: SocketAddr, config: Value) -> Harness {
+    let mut provider = json!({
+        "type": "generic",
+        "protocol": {"type": "http", "url": format!("http://{addr}/api")},
+    });
+    let (Some(provider_map), Value::Object(config)) = (provider.as_object_mut(), config) else {
+        panic!("a provider config is a JSON object");
+    };
+    provider_map.extend(config);
+    let h = Harness::start(&[gateway(id, provider)]).await;
+    h.wait_status(id, Status::Up).await;
+    h
+}
+
+/// Waits until gateway `id`'s counters pass `check`.
+async fn wait_stats(
+    h: &Harness,
+    id: &str,
+    what: &str,
+    check: impl Fn(&GatewayStatsSnapshot) -> bool,
+) {
+    eventually(what, || async { check(&h.gateway_stats(id)).then_some(()) }).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_http_polls_endpoints_through_a_script() {
+    // A meter whose reading rises with every request.
+    let polls = AtomicU32::new(0);
+    let (addr, _, server) = device(move |_| {
+        let n = polls.fetch_add(1, Ordering::Relaxed) + 1;
+        (
+            200,
+            "",
+            json!({"meter": {"power_w": 100 + n, "relay": "on"}}),
+        )
+    })
+    .await;
+    let h = http_gateway(
+        "genhttp",
+        addr,
+        json!({
+            "endpoints": {
+                "meter": {
+                    "url": "status",
+                    "executionInterval": "200ms",
+                    "script": r#"({dataOut: [{nodeId: "meter1", sourceId: "power", type: "set",
+                        payloads: [{key: "watts", value: dataIn.meter.power_w, metricType: "gauge"},
+                                   {key: "relay", value: dataIn.meter.relay, metricType: "binary"}]}]})"#
+                }
+            }
+        }),
+    )
+    .await;
+    h.wait_field("genhttp.meter1.power.relay", json!(true))
+        .await;
+    // Polled again: the value moves on.
+    let first = eventually("watts", || async {
+        h.field("genhttp.meter1.power.watts").await
+    })
+    .await;
+    eventually("a later reading", || async {
+        h.field("genhttp.meter1.power.watts")
+            .await
+            .filter(|f| f.current.value != first.current.value)
+    })
+    .await;
+    // The server goes away: the gateway goes down.
+    server.abort();
+    let _ = server.await;
+    eventually("genhttp down", || async {
+        let s = h.gateway_state("genhttp").await;
+        (s.status != Status::Up).then_some(s)
+    })
+    .await;
+    h.stop().await;
+}
+
+/// A device with a login: `POST /api/login` answers a session cookie, `GET /api/status` answers
+/// readings only with that cookie (401 without), `POST /api/logout` and `PUT /api/relay` answer
+/// 200. Every request is kept.
+async fn login_server() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    let (addr, seen, _) = device(|(line, headers, _)| {
+        let cookie = headers
+            .iter()
+            .any(|(k, v)| k == "cookie" && v.contains("sid=s3cret"));
+        let mut words = line.split(' ');
+        let method = words.next().unwrap_or("");
+        let path = words.next().unwrap_or("").split('?').next().unwrap_or("");
+        match [method, path] {
+            ["POST", "/api/login"] => (
+                200,
+                "set-cookie: sid=s3cret; Path=/; HttpOnly\r\n",
+                json!({"user": "u1"}),
+            ),
+            ["GET", "/api/status"] if cookie => (200, "", json!({"meter": {"power_w": 230}})),
+            ["GET", "/api/status"] => (401, "", json!({"error": "login first"})),
+            ["POST", "/api/logout"] => (200, "", json!({})),
+            [_, path] if path.starts_with("/api/relay") => (200, "", json!({"ok": true})),
+            _ => (404, "", json!({})),
+        }
+    })
+    .await;
     (addr, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generic_http_logs_in_before_polling_and_sends_sets_as_requests() {
     let (addr, seen) = login_server().await;
-    let gw = gateway(
+    let h = http_gateway(
         "genlogin",
+        addr,
         json!({
-            "type": "generic",
-            "protocol": {"type": "http", "url": format!("http://{addr}/api")},
             "endpoints": {
                 "meter": {
                     "url": "status",
@@ -307,9 +332,8 @@ async fn generic_http_logs_in_before_polling_and_sends_sets_as_requests() {
                   dataOut: [{nodeId: dataIn.nodeId, sourceId: dataIn.sourceId, type: "set",
                              payloads: [{key: p.key, value: p.value, metricType: "binary"}]}]})"#},
         }),
-    );
-    let h = Harness::start(&[gw]).await;
-    h.wait_status("genlogin", Status::Up).await;
+    )
+    .await;
     // Readings only come with the login's cookie; the script saw the login's answer.
     h.wait_field("genlogin.meter1.power.watts", json!(230))
         .await;
@@ -368,40 +392,29 @@ async fn generic_http_logs_in_before_polling_and_sends_sets_as_requests() {
     );
     h.wait_field("genlogin.meter1.power.relay", json!(true))
         .await;
-    eventually("the set counted as sent", || async {
-        (h.gateway_stats("genlogin").sent > 0).then_some(())
-    })
-    .await;
+    wait_stats(&h, "genlogin", "the set counted as sent", |s| s.sent > 0).await;
     h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generic_http_without_the_login_is_refused_and_counted() {
     let (addr, _seen) = login_server().await;
-    let gw = gateway(
+    let h = http_gateway(
         "genlogout",
+        addr,
         json!({
-            "type": "generic",
-            "protocol": {"type": "http", "url": format!("http://{addr}/api")},
             "endpoints": {"meter": {"url": "status", "executionInterval": "200ms",
                                     "script": "null"}},
         }),
-    );
-    let h = Harness::start(&[gw]).await;
-    h.wait_status("genlogout", Status::Up).await;
-    // No preRun: the device answers 401; each poll is rejected, the gateway stays up.
-    eventually("rejected polls", || async {
-        (h.gateway_stats("genlogout").rejected >= 2).then_some(())
-    })
+    )
     .await;
+    // No preRun: the device answers 401; each poll is rejected, the gateway stays up.
+    wait_stats(&h, "genlogout", "rejected polls", |s| s.rejected >= 2).await;
     assert_eq!(h.gateway_state("genlogout").await.status, Status::Up);
     // No onSend at all: a set is unsupported, not sent.
     let set = Message::new(MessageType::Set, "genlogout", "meter1", "power")
         .with_payload(Payload::new("relay", "1"));
     h.send_to_gateway("genlogout", &set).await;
-    eventually("the refused set", || async {
-        (h.gateway_stats("genlogout").send_failed > 0).then_some(())
-    })
-    .await;
+    wait_stats(&h, "genlogout", "the refused set", |s| s.send_failed > 0).await;
     h.stop().await;
 }
