@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use switchyard_core::storage::Snapshot;
 
-use crate::secrets::{is_secret_key, secret_roots};
+use crate::secrets::{is_secret_key, provider_secret_keys, secret_roots};
 
 pub const PREFIX: &str = "sy-enc:v1:";
 /// What the manifest says about how secrets are carried.
@@ -122,20 +122,13 @@ impl ArchiveKey {
         let mut n = 0;
         for (kind, docs) in snapshot.iter_mut() {
             for doc in docs.iter_mut() {
-                let Some(obj) = doc.as_object_mut() else {
-                    continue;
-                };
-                for root in secret_roots(*kind) {
-                    if let Some(v) = obj.get_mut(*root) {
-                        walk(v, &mut |s| {
-                            if !s.starts_with(PREFIX) {
-                                *s = self.seal_text(s)?;
-                                n += 1;
-                            }
-                            Ok(())
-                        })?;
+                each_secret(*kind, doc, &mut |s| {
+                    if !s.starts_with(PREFIX) {
+                        *s = self.seal_text(s)?;
+                        n += 1;
                     }
-                }
+                    Ok(())
+                })?;
             }
         }
         Ok(n)
@@ -148,25 +141,18 @@ impl ArchiveKey {
         let (mut n, mut bad) = (0, 0);
         for (kind, docs) in opened.iter_mut() {
             for doc in docs.iter_mut() {
-                let Some(obj) = doc.as_object_mut() else {
-                    continue;
-                };
-                for root in secret_roots(*kind) {
-                    if let Some(v) = obj.get_mut(*root) {
-                        let _ = walk(v, &mut |s| {
-                            if s.starts_with(PREFIX) {
-                                match self.open_text(s) {
-                                    Some(plain) => {
-                                        *s = plain;
-                                        n += 1;
-                                    }
-                                    None => bad += 1,
-                                }
+                let _ = each_secret(*kind, doc, &mut |s| {
+                    if s.starts_with(PREFIX) {
+                        match self.open_text(s) {
+                            Some(plain) => {
+                                *s = plain;
+                                n += 1;
                             }
-                            Ok(())
-                        });
+                            None => bad += 1,
+                        }
                     }
-                }
+                    Ok(())
+                });
             }
         }
         if bad > 0 {
@@ -175,6 +161,35 @@ impl ArchiveKey {
         *snapshot = opened;
         Ok(n)
     }
+}
+
+/// Calls `f` on every non-empty secret string of `doc`: what the API masks and the server
+/// seals at rest (secret key names below the secret roots, and keys secret only in one
+/// provider's config).
+fn each_secret(
+    kind: switchyard_core::EntityKind,
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut String) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some(obj) = doc.as_object_mut() else {
+        return Ok(());
+    };
+    for root in secret_roots(kind) {
+        if let Some(v) = obj.get_mut(*root) {
+            walk(v, f)?;
+        }
+    }
+    if let Some(Value::Object(p)) = obj.get_mut("provider") {
+        let keys = provider_secret_keys(kind, p);
+        for key in keys {
+            if let Some(Value::String(s)) = p.get_mut(*key)
+                && !s.is_empty()
+            {
+                f(s)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Calls `f` on every non-empty secret string below `v`.
@@ -242,6 +257,14 @@ mod tests {
             ],
         );
         s.insert(
+            EntityKind::Schedule,
+            vec![json!({"id": "s", "customVariableConfig": {"token": "t-9"}})],
+        );
+        s.get_mut(&EntityKind::Gateway)
+            .unwrap()
+            .push(json!({"id": "hue",
+            "provider": {"type": "philips_hue", "username": "hue-app-key", "host": "10.0.0.2"}}));
+        s.insert(
             EntityKind::Node,
             vec![json!({"id": "n", "password": "not-a-config-secret"})],
         );
@@ -255,12 +278,11 @@ mod tests {
         let again = ArchiveKey::load_or_create(dir.path()).unwrap();
         assert_eq!(key.id(), again.id(), "the key file is kept");
         let mut s = snapshot();
-        assert_eq!(key.seal(&mut s).unwrap(), 2);
+        assert_eq!(key.seal(&mut s).unwrap(), 4);
         let text = serde_json::to_string(&s).unwrap();
-        assert!(
-            !text.contains("hunter2") && !text.contains("k-123"),
-            "{text}"
-        );
+        for secret in ["hunter2", "k-123", "t-9", "hue-app-key"] {
+            assert!(!text.contains(secret), "{secret}: {text}");
+        }
         assert!(text.contains("tcp://b:1883") && text.contains("not-a-config-secret"));
         // Sealing twice does not seal twice.
         let mut twice = s.clone();
@@ -270,10 +292,10 @@ mod tests {
         let other = ArchiveKey::new(&[7u8; 32]);
         assert_ne!(other.id(), key.id());
         let mut refused = s.clone();
-        assert_eq!(other.open(&mut refused), Err(2));
+        assert_eq!(other.open(&mut refused), Err(4));
         assert_eq!(refused, s, "untouched when it does not open");
 
-        assert_eq!(again.open(&mut s), Ok(2));
+        assert_eq!(again.open(&mut s), Ok(4));
         assert_eq!(s, snapshot());
     }
 

@@ -4,7 +4,9 @@
 //! Spec and parameter (the parameter's fields win): `{type: backup, prefix, targetDirectory
 //! (relative, inside the backups folder), retentionCount (default 10), storageExportType json|yaml}`.
 //! The file is `<prefix>_switchyard_backup_<json|yaml>_<YYYYMMDD_HHMMSS>.<ext>` holding
-//! `{createdOn, entities: {<kind>: [documents]}}`. Firmware files are not included.
+//! `{createdOn, secrets: {encryption, keyId}, entities: {<kind>: [documents]}}`. Firmware files
+//! are not included. The secrets in configs are sealed with the server's `secret.key` as in API
+//! backup archives (`switchyard_api::backup::secrets`): the file holds none in clear.
 
 use crate::context::Context;
 use crate::error::AutomationError;
@@ -14,6 +16,8 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use switchyard_api::backup::secrets::{ArchiveKey, ENCRYPTION};
+use switchyard_core::storage::Snapshot;
 
 pub struct Backup {
     spec: Map<String, Value>,
@@ -83,7 +87,11 @@ impl HandlerPlugin for Backup {
             .join(safe_relative(&text(&m, "targetDirectory"))?);
         let now = self.ctx.clock.now().with_timezone(&self.ctx.tz);
         let snapshot = self.ctx.store.backend().export().await?;
-        let doc = json!({"createdOn": now.to_rfc3339(), "entities": snapshot});
+        let data_dir = self.ctx.data_dir.clone();
+        let doc = tokio::task::spawn_blocking(move || sealed_export(&data_dir, snapshot))
+            .await
+            .map_err(|e| AutomationError::Handler(format!("backup: {e}")))??;
+        let doc = json!({"createdOn": now.to_rfc3339(), "secrets": doc.0, "entities": doc.1});
         let bytes = match format {
             "yaml" => serde_norway::to_string(&doc)
                 .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?
@@ -100,6 +108,21 @@ impl HandlerPlugin for Backup {
             .await
             .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?
     }
+}
+
+/// The export with its secrets sealed, and what says how.
+fn sealed_export(
+    data_dir: &Path,
+    mut snapshot: Snapshot,
+) -> Result<(Value, Snapshot), AutomationError> {
+    let key = ArchiveKey::load_or_create(data_dir)
+        .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?;
+    key.seal(&mut snapshot)
+        .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?;
+    Ok((
+        json!({"encryption": ENCRYPTION, "keyId": key.id()}),
+        snapshot,
+    ))
 }
 
 fn write_and_prune(
@@ -128,4 +151,31 @@ fn write_and_prune(
         std::fs::remove_file(dir.join(old)).map_err(|e| io("pruning", e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::EntityKind;
+
+    #[test]
+    fn the_export_holds_no_secret_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut snapshot = Snapshot::new();
+        snapshot.insert(
+            EntityKind::Handler,
+            vec![json!({"id": "mail", "spec": {"host": "h", "password": "s3cret-handler"}})],
+        );
+        let (info, sealed) = sealed_export(dir.path(), snapshot.clone()).unwrap();
+        let text = serde_json::to_string(&sealed).unwrap();
+        assert!(
+            !text.contains("s3cret-handler") && text.contains("sy-enc:v1:"),
+            "{text}"
+        );
+        let key = ArchiveKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(info["keyId"], key.id());
+        let mut opened = sealed;
+        assert_eq!(key.open(&mut opened), Ok(1));
+        assert_eq!(opened, snapshot);
+    }
 }
