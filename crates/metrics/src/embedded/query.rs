@@ -57,6 +57,8 @@ struct Plan {
     start_us: i64,
     stop_us: i64,
     window_us: Option<i64>,
+    /// Windows between start and stop (0 without a window), at most [`MAX_WINDOWS`].
+    windows: usize,
 }
 
 impl Plan {
@@ -76,6 +78,7 @@ impl Plan {
                 return invalid(format!("percentile {p} is outside 1..=99"));
             }
         }
+        let mut window_count = 0;
         let window_us = match q.window {
             None => None,
             Some(w) => {
@@ -92,6 +95,7 @@ impl Plan {
                          per query — use a longer window or a shorter range"
                     ));
                 }
+                window_count = usize::try_from(windows).unwrap_or(0);
                 Some(w_us)
             }
         };
@@ -99,6 +103,7 @@ impl Plan {
             start_us,
             stop_us,
             window_us,
+            windows: window_count,
         })
     }
 }
@@ -161,7 +166,7 @@ pub(crate) fn run(
             .any(|a| matches!(a, Aggregation::Percentile(_)));
         let now_us = now.timestamp_micros();
         let resolution = resolution(plan.start_us, w, retention, now_us);
-        let mut windows = NumericWindows::new(w, wants_percentile);
+        let mut windows = NumericWindows::new(w, wants_percentile, plan.windows);
         match resolution {
             Resolution::Raw => {
                 for entry in txn.open_table(RAW_NUMBERS)?.range(range)? {
