@@ -14,9 +14,16 @@ use switchyard_core::QuickId;
 use switchyard_core::metrics::{Aggregation, MetricQuery};
 use switchyard_core::value::parse_duration;
 
-/// Most rows a windowed query may produce, and most series in one request.
-pub const MAX_WINDOWS: i64 = 10_000;
+/// Most windows one series' query may span: a month at 1-minute windows (44,640) fits. Past it
+/// the query is refused (400, `invalid_query`/`invalid_body` at the `window` path), never cut.
+pub const MAX_WINDOWS: i64 = 50_000;
+/// Most series in one request.
 pub const MAX_SERIES: usize = 100;
+/// Most values (windows × distinct functions, summed over the request's series) one windowed
+/// request may answer, so the response stays bounded (about 30 bytes of JSON a value, so tens of
+/// MB at worst) however many series and functions are asked. Past it the request is refused
+/// (400, at `window` for a GET, at `individual` for a POST), never cut.
+pub const MAX_VALUES: i64 = 500_000;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -122,15 +129,13 @@ fn build(
     if let (Some(s), Some(e)) = (start, stop) {
         if s >= e {
             bad.push((path("start"), "must be before stop".into()));
-        } else if let Some(w) = window {
-            let span = (e - s).num_milliseconds();
-            let w = i64::try_from(w.as_millis()).unwrap_or(i64::MAX).max(1);
-            if span / w > MAX_WINDOWS {
-                bad.push((
-                    path("window"),
-                    format!("more than {MAX_WINDOWS} windows; choose a larger window"),
-                ));
-            }
+        } else if let Some(w) = window
+            && windows(s, e, w) > MAX_WINDOWS
+        {
+            bad.push((
+                path("window"),
+                format!("more than {MAX_WINDOWS} windows; choose a larger window"),
+            ));
         }
     }
     match (bad.is_empty(), start, stop) {
@@ -143,6 +148,42 @@ fn build(
         }),
         _ => Err(bad),
     }
+}
+
+/// Windows of `window` between `start` and `stop`, the partial ones at either end included.
+fn windows(start: DateTime<Utc>, stop: DateTime<Utc>, window: std::time::Duration) -> i64 {
+    let span = (stop - start).num_milliseconds().max(0);
+    let w = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
+    span / w + 1
+}
+
+/// The values a windowed query answers at most: windows × distinct functions.
+fn values(q: &MetricQuery) -> i64 {
+    let Some(window) = q.window else {
+        return 0;
+    };
+    let mut functions = q.aggregations.clone();
+    functions.sort();
+    functions.dedup();
+    windows(q.start, q.stop, window).saturating_mul(functions.len().max(1) as i64)
+}
+
+/// Refuses a request whose windowed answers would hold more than [`MAX_VALUES`] values.
+fn check_size(queries: &[MetricQuery], code: &'static str, path: &str) -> Result<(), ApiError> {
+    let total = queries.iter().map(values).fold(0i64, i64::saturating_add);
+    if total > MAX_VALUES {
+        return Err(ApiError::invalid(
+            code,
+            vec![(
+                path.to_string(),
+                format!(
+                    "{total} values (windows × functions over every series) asked; at most \
+                     {MAX_VALUES} a request — choose a larger window, fewer functions or fewer series"
+                ),
+            )],
+        ));
+    }
+    Ok(())
 }
 
 async fn answer(state: &ApiState, queries: Vec<MetricQuery>) -> Result<Json<Value>, ApiError> {
@@ -163,7 +204,9 @@ pub async fn get_metric(
 ) -> Result<Json<Value>, ApiError> {
     let UrlQuery(p) = q.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let q = build(&p, "", Utc::now()).map_err(|bad| ApiError::invalid("invalid_query", bad))?;
-    answer(&state, vec![q]).await
+    let queries = vec![q];
+    check_size(&queries, "invalid_query", "window")?;
+    answer(&state, queries).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +251,7 @@ pub async fn post_metric(
     if !bad.is_empty() {
         return Err(ApiError::invalid("invalid_body", bad));
     }
+    check_size(&queries, "invalid_body", "individual")?;
     answer(&state, queries).await
 }
 
@@ -260,5 +304,63 @@ mod tests {
         .unwrap();
         assert_eq!(ok.aggregations, vec![Aggregation::Mean]);
         assert_eq!(ok.series, "field:gw.1.2.V_TEMP");
+    }
+
+    fn windowed(start: &str, window: &str, functions: &str) -> MetricQuery {
+        build(
+            &SeriesParams {
+                quick_id: Some("field:gw.1.2.V_TEMP".into()),
+                start: Some(start.into()),
+                window: Some(window.into()),
+                functions: Some(Value::String(functions.into())),
+                ..Default::default()
+            },
+            "",
+            Utc::now(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_month_at_one_minute_windows_is_answered_and_the_bound_refuses() {
+        // 31 days at 1 minute: 44,640 windows, under the bound.
+        let month = windowed("-31d", "1m", "mean");
+        assert!(check_size(std::slice::from_ref(&month), "invalid_query", "window").is_ok());
+        // 35 days at 1 minute: 50,400 windows, over it.
+        let err = build(
+            &SeriesParams {
+                quick_id: Some("field:gw.1.2.V_TEMP".into()),
+                start: Some("-35d".into()),
+                window: Some("1m".into()),
+                ..Default::default()
+            },
+            "",
+            Utc::now(),
+        )
+        .unwrap_err();
+        assert_eq!(err[0].0, "window", "{err:?}");
+    }
+
+    #[test]
+    fn the_values_of_a_request_are_bounded() {
+        // 43,201 windows × 3 distinct functions (a repeated one counts once).
+        let q = windowed("-30d", "1m", "mean,min,max,mean");
+        assert_eq!(values(&q), 43_201 * 3);
+        let three = vec![q.clone(), q.clone(), q.clone()];
+        assert!(check_size(&three, "invalid_body", "individual").is_ok());
+        let four = vec![q.clone(), q.clone(), q.clone(), q];
+        assert!(check_size(&four, "invalid_body", "individual").is_err());
+        // Raw queries are bounded by the store (its most points a query), not counted here.
+        let raw = build(
+            &SeriesParams {
+                quick_id: Some("field:gw.1.2.V_TEMP".into()),
+                start: Some("-30d".into()),
+                ..Default::default()
+            },
+            "",
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(values(&raw), 0);
     }
 }
