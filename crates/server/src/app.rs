@@ -76,9 +76,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening storage")?;
-    let key = crate::secrets_at_rest::load_or_create_key(&cfg.data_dir)?;
-    let storage: Arc<dyn switchyard_core::storage::Storage> =
-        crate::secrets_at_rest::Sealed::new(storage, &key);
+    let sealed = crate::secrets_at_rest::seal(storage, &cfg.data_dir)?;
+    // Secrets stored in clear before sealing existed are encrypted now, before anything reads them.
+    let count = sealed
+        .seal_clear_in_place()
+        .await
+        .context("encrypting secrets stored in clear")?;
+    if count > 0 {
+        tracing::info!(count, "encrypted secrets that were stored in clear");
+    }
+    let storage: Arc<dyn switchyard_core::storage::Storage> = sealed;
     let watched = crate::storage_health::Watched::new(storage);
     let storage: Arc<dyn switchyard_core::storage::Storage> = watched.clone();
     let store = Store::new(storage.clone());

@@ -5,9 +5,12 @@
 //! 0600), made on first start. A stored value reads `sy-enc:v1:<hex nonce+ciphertext+tag>`.
 //!
 //! Reads decrypt, so the services and the API (which masks them again) see what was written.
-//! Values stored before this existed, or written by tools that bypass the server, are read as
-//! they are and encrypted when next saved. A value that does not decrypt (another data
-//! directory's key) is returned unchanged and logged. Filters on a secret's value cannot match.
+//! Values stored in clear (before this existed, or by an older `storage` tool) are read as they
+//! are, and [`Sealed::seal_clear_in_place`] encrypts them at every server start (one pass, logged
+//! with a count; a store already sealed is left as it is). `storage migrate` and
+//! `storage import-mycontroller` write through [`Sealed`] with the target data directory's key.
+//! A value that does not decrypt (another data directory's key) is returned unchanged and
+//! logged. Filters on a secret's value cannot match.
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -54,6 +57,24 @@ pub fn load_or_create_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
+}
+
+/// Reads `<data_dir>/secret.key` if it is there: a source store without one holds no sealed
+/// secrets, and reading it must not leave a key behind.
+pub fn load_key(data_dir: &Path) -> anyhow::Result<Option<[u8; 32]>> {
+    if data_dir.join(KEY_FILE).exists() {
+        load_or_create_key(data_dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// `storage` opened with the key of `data_dir` (made there if missing; the directory too).
+pub fn seal(storage: Arc<dyn Storage>, data_dir: &Path) -> anyhow::Result<Arc<Sealed>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let key = load_or_create_key(data_dir)?;
+    Ok(Sealed::new(storage, &key))
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
@@ -123,14 +144,16 @@ impl Sealed {
         String::from_utf8(plain.to_vec()).ok()
     }
 
-    /// Walks the secret parts of `doc`, encrypting (`seal`) or decrypting each secret string.
-    fn walk(&self, kind: EntityKind, doc: &mut Value, seal: bool) -> Result<(), StorageError> {
+    /// Walks the secret parts of `doc`, encrypting (`seal`) or decrypting each secret string;
+    /// answers how many values it encrypted.
+    fn walk(&self, kind: EntityKind, doc: &mut Value, seal: bool) -> Result<u64, StorageError> {
         let Some(obj) = doc.as_object_mut() else {
-            return Ok(());
+            return Ok(0);
         };
+        let mut sealed = 0;
         for root in secret_roots(kind) {
             if let Some(v) = obj.get_mut(*root) {
-                self.walk_value(v, seal)?;
+                sealed += self.walk_value(v, seal)?;
             }
         }
         // Keys secret only in one provider's config (a Hue bridge's `username`), walked as if
@@ -139,16 +162,17 @@ impl Sealed {
             for key in provider_secret_keys(kind, p) {
                 if let Some(v) = p.get_mut(*key) {
                     let mut one = serde_json::json!({ "secret": v.take() });
-                    let walked = self.walk_value(&mut one, seal);
+                    let n = self.walk_value(&mut one, seal);
                     *v = one["secret"].take();
-                    walked?;
+                    sealed += n?;
                 }
             }
         }
-        Ok(())
+        Ok(sealed)
     }
 
-    fn walk_value(&self, v: &mut Value, seal: bool) -> Result<(), StorageError> {
+    fn walk_value(&self, v: &mut Value, seal: bool) -> Result<u64, StorageError> {
+        let mut sealed = 0;
         match v {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
@@ -156,6 +180,7 @@ impl Sealed {
                         Value::String(s) if is_secret_key(k) && !s.is_empty() => {
                             if seal && !s.starts_with(PREFIX) {
                                 *s = self.seal_text(s)?;
+                                sealed += 1;
                             } else if !seal && s.starts_with(PREFIX) {
                                 match self.open_text(s) {
                                     Some(plain) => *s = plain,
@@ -166,18 +191,44 @@ impl Sealed {
                                 }
                             }
                         }
-                        _ => self.walk_value(v, seal)?,
+                        _ => sealed += self.walk_value(v, seal)?,
                     }
                 }
             }
             Value::Array(items) => {
                 for item in items {
-                    self.walk_value(item, seal)?;
+                    sealed += self.walk_value(item, seal)?;
                 }
             }
             _ => {}
         }
-        Ok(())
+        Ok(sealed)
+    }
+
+    /// Encrypts, in the backend, every secret value still stored in clear (written before
+    /// sealing existed, or by a tool that bypassed it); answers how many values it sealed. Run
+    /// once at start, before any service writes: each document is replaced as read, one batch
+    /// per kind (atomic where the backend is). Sealed values are skipped, so a second pass
+    /// seals nothing.
+    pub async fn seal_clear_in_place(&self) -> Result<u64, StorageError> {
+        let mut total = 0;
+        for kind in EntityKind::ALL {
+            if secret_roots(kind).is_empty() {
+                continue;
+            }
+            let mut ops = Vec::new();
+            for mut doc in self.inner.find(kind, &Query::all()).await?.data {
+                let n = self.walk(kind, &mut doc, true)?;
+                if n > 0 {
+                    total += n;
+                    ops.push(WriteOp::Update(kind, doc));
+                }
+            }
+            if !ops.is_empty() {
+                self.inner.apply(ops).await?;
+            }
+        }
+        Ok(total)
     }
 
     fn opened(&self, kind: EntityKind, mut doc: Value) -> Value {
@@ -356,6 +407,94 @@ mod tests {
         assert_eq!(
             backend.get(EntityKind::Node, "n").await.unwrap().unwrap()["password"],
             "visible"
+        );
+    }
+
+    /// What a store written before sealing existed holds: clear secrets in every kind that has
+    /// them, beside sealed ones. One pass seals exactly the clear ones, reads give them back,
+    /// and a second pass finds nothing to do.
+    #[tokio::test]
+    async fn clear_secrets_are_sealed_in_place_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Storage> = Arc::new(
+            MemoryStorage::open(dir.path(), &Default::default())
+                .await
+                .unwrap(),
+        );
+        let sealed = Sealed::new(backend.clone(), &load_or_create_key(dir.path()).unwrap());
+        let docs = [
+            (
+                EntityKind::Gateway,
+                json!({"id": "g", "provider": {"protocol": {"password": "clear-gw"}},
+                       "messageLogger": {"token": "clear-log"}}),
+            ),
+            (
+                EntityKind::Handler,
+                json!({"id": "h", "spec": {"password": "clear-h", "host": "smtp"}}),
+            ),
+            (
+                EntityKind::Task,
+                json!({"id": "t", "evaluationConfig": {"apiKey": "clear-t"}}),
+            ),
+            (
+                EntityKind::Schedule,
+                json!({"id": "s", "customVariableConfig": {"secret": "clear-s"}}),
+            ),
+        ];
+        for (kind, doc) in &docs {
+            backend.upsert(*kind, doc.clone()).await.unwrap();
+        }
+        // One already sealed, and one kind without secrets: neither is rewritten.
+        sealed
+            .upsert(
+                EntityKind::Handler,
+                json!({"id": "h2", "spec": {"password": "was-sealed"}}),
+            )
+            .await
+            .unwrap();
+        let h2 = backend
+            .get(EntityKind::Handler, "h2")
+            .await
+            .unwrap()
+            .unwrap();
+        backend
+            .upsert(EntityKind::Node, json!({"id": "n", "password": "node"}))
+            .await
+            .unwrap();
+
+        assert_eq!(sealed.seal_clear_in_place().await.unwrap(), 5);
+        let raw = serde_json::to_string(&backend.export().await.unwrap()).unwrap();
+        for clear in [
+            "clear-gw",
+            "clear-log",
+            "clear-h",
+            "clear-t",
+            "clear-s",
+            "was-sealed",
+        ] {
+            assert!(!raw.contains(clear), "{clear} still in clear: {raw}");
+        }
+        assert!(
+            raw.contains("\"host\":\"smtp\""),
+            "other values kept: {raw}"
+        );
+        assert_eq!(
+            backend.get(EntityKind::Handler, "h2").await.unwrap(),
+            Some(h2),
+            "a sealed value is not sealed again"
+        );
+        assert_eq!(
+            backend.get(EntityKind::Node, "n").await.unwrap().unwrap()["password"],
+            "node"
+        );
+        for (kind, doc) in &docs {
+            let id = doc["id"].as_str().unwrap();
+            assert_eq!(sealed.get(*kind, id).await.unwrap().as_ref(), Some(doc));
+        }
+        assert_eq!(sealed.seal_clear_in_place().await.unwrap(), 0, "idempotent");
+        assert_eq!(
+            serde_json::to_string(&backend.export().await.unwrap()).unwrap(),
+            raw
         );
     }
 }

@@ -244,3 +244,238 @@ async fn secrets_stay_out_of_logs_answers_and_files() {
     assert!(checked >= 2, "the store and the key file were checked");
     assert!(dir.path().join("secret.key").exists());
 }
+
+/// A Mosquitto of the test's own that refuses anonymous clients and knows `users`, so a gateway
+/// comes up only with the right password. The broker stops when the child is dropped.
+async fn broker_with_passwords(
+    dir: &std::path::Path,
+    users: &[(&str, &str)],
+) -> (u16, tokio::process::Child) {
+    let passwords = dir.join("passwords");
+    std::fs::write(&passwords, "").unwrap();
+    for (user, password) in users {
+        let status = std::process::Command::new("mosquitto_passwd")
+            .arg("-b")
+            .arg(&passwords)
+            .args([user, password])
+            .status()
+            .expect("mosquitto_passwd (installed with mosquitto)");
+        assert!(status.success());
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n{}",
+            passwords.display(),
+            if root { "user root\n" } else { "" }
+        ),
+    )
+    .unwrap();
+    let child = tokio::process::Command::new("mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start mosquitto");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (port, child);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("mosquitto did not listen on {port}");
+}
+
+/// The whole store as the backend holds it, read past the server's sealing.
+async fn raw_store(data_dir: &std::path::Path) -> String {
+    let storage = switchyard_storage::open(&Default::default(), data_dir)
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&storage.export().await.unwrap()).unwrap();
+    storage.close().await.unwrap();
+    text
+}
+
+/// `storage import-mycontroller` and `storage migrate` store secrets sealed with the target
+/// data directory's key, and a start seals a secret the store held in clear (from before
+/// sealing existed). The server still uses every one of them: the gateways come up only if the
+/// broker (no anonymous access) gets the right passwords, so each was decrypted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_tools_and_a_start_leave_no_secret_in_clear() {
+    use std::io::Write;
+    if crate::faults_mqtt::tools_missing() {
+        return;
+    }
+    let pid = std::process::id();
+    let (mc_secret, smtp_secret, old_secret) = (
+        format!("mc-Pw-{pid}-a1"),
+        format!("smtp-Pw-{pid}-b2"),
+        format!("old-Pw-{pid}-c3"),
+    );
+    let clear = [&mc_secret, &smtp_secret, &old_secret];
+    let broker_dir = tempfile::tempdir().unwrap();
+    let (port, _broker) = broker_with_passwords(
+        broker_dir.path(),
+        &[("mc", &mc_secret), ("old", &old_secret)],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (imported, migrated) = (dir.path().join("imported"), dir.path().join("migrated"));
+
+    // A MyController backup with an MQTT gateway and an email handler, their passwords in clear.
+    let zip_path = dir.path().join("mc_backup_yaml_20260101_101010.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        zip.start_file("backup.yaml", opts).unwrap();
+        zip.write_all(b"filename: mc_backup_yaml_20260101_101010.zip\nstorage_export_type: yaml\nversion:\n  version: 2.1.0\n").unwrap();
+        zip.start_file("storage/gateway__1.yaml", opts).unwrap();
+        zip.write_all(
+            format!(
+                "- id: mcgw\n  enabled: true\n  provider:\n    type: mysensors\n    protocol:\n      \
+                 type: mqtt\n      broker: tcp://127.0.0.1:{port}\n      subscribe: mc-out/#\n      \
+                 publish: mc-in\n      username: mc\n      password: {mc_secret}\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        zip.start_file("storage/handler__1.yaml", opts).unwrap();
+        zip.write_all(
+            format!("- id: mail\n  type: email\n  enabled: false\n  spec: {{host: smtp.example.org, password: {smtp_secret}}}\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        zip.finish().unwrap();
+    }
+    let switchyard = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(args)
+            .env_remove("SWITCHYARD_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    switchyard(&[
+        "storage".as_ref(),
+        "import-mycontroller".as_ref(),
+        zip_path.as_os_str(),
+        "--data-dir".as_ref(),
+        imported.as_os_str(),
+    ]);
+    let raw = raw_store(&imported).await;
+    for secret in clear {
+        assert!(
+            !raw.contains(secret.as_str()),
+            "import left {secret} in clear: {raw}"
+        );
+    }
+    assert_eq!(raw.matches("sy-enc:v1:").count(), 2, "{raw}");
+
+    let (from, to) = (dir.path().join("from.yaml"), dir.path().join("to.yaml"));
+    std::fs::write(&from, format!("data_dir: {}\n", imported.display())).unwrap();
+    std::fs::write(&to, format!("data_dir: {}\n", migrated.display())).unwrap();
+    switchyard(&[
+        "storage".as_ref(),
+        "migrate".as_ref(),
+        "--from".as_ref(),
+        from.as_os_str(),
+        "--to".as_ref(),
+        to.as_os_str(),
+    ]);
+    let raw = raw_store(&migrated).await;
+    for secret in clear {
+        assert!(
+            !raw.contains(secret.as_str()),
+            "migrate left {secret} in clear: {raw}"
+        );
+    }
+    assert_eq!(raw.matches("sy-enc:v1:").count(), 2, "{raw}");
+    assert_ne!(
+        std::fs::read(imported.join("secret.key")).unwrap(),
+        std::fs::read(migrated.join("secret.key")).unwrap(),
+        "each data directory has its own key"
+    );
+
+    // A gateway stored in clear, as a store from before sealing holds it.
+    {
+        let storage = switchyard_storage::open(&Default::default(), &migrated)
+            .await
+            .unwrap();
+        storage
+            .upsert(
+                switchyard_core::EntityKind::Gateway,
+                json!({"id": "oldgw", "enabled": true, "provider": {"type": "mysensors",
+                    "protocol": {"type": "mqtt", "broker": format!("tcp://127.0.0.1:{port}"),
+                    "subscribe": "old-out/#", "publish": "old-in", "username": "old",
+                    "password": old_secret}}}),
+            )
+            .await
+            .unwrap();
+        storage.close().await.unwrap();
+    }
+
+    let s = Server::start(&migrated, &[], &[]).await;
+    let sealed_line = s
+        .log
+        .lock()
+        .iter()
+        .find(|l| l.contains("encrypted secrets that were stored in clear"))
+        .cloned();
+    assert!(
+        sealed_line.as_ref().is_some_and(|l| l.contains("count=1")),
+        "the start sealed the one clear secret: {sealed_line:?}"
+    );
+    let token = s.login().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for id in ["mcgw", "oldgw"] {
+        loop {
+            let g: serde_json::Value = s
+                .client
+                .get(s.url(&format!("/api/gateway/{id}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if g["state"]["status"] == "up" {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{id} never came up with its decrypted password: {g}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    assert!(s.terminate().await.success());
+    let raw = raw_store(&migrated).await;
+    for secret in clear {
+        assert!(
+            !raw.contains(secret.as_str()),
+            "{secret} in clear after a start: {raw}"
+        );
+    }
+    assert_eq!(raw.matches("sy-enc:v1:").count(), 3, "{raw}");
+}

@@ -1,11 +1,15 @@
 //! `switchyard storage migrate --from a.yaml --to b.yaml`: every entity from one backend into
-//! another (which is replaced), then the counts per entity compared.
+//! another (which is replaced), then the counts per entity compared. Secrets are decrypted with
+//! the source data directory's key and stored encrypted with the target's (`secret.key`, made
+//! there if missing).
 
 use crate::backends::open_storage;
 use crate::config;
+use crate::secrets_at_rest::{Sealed, load_key, seal};
 use anyhow::{Context, bail};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use switchyard_core::EntityKind;
 use switchyard_core::filter::Query;
 use switchyard_core::storage::Storage;
@@ -22,9 +26,16 @@ pub async fn run(from: &Path, to: &Path) -> anyhow::Result<Counts> {
     let source = open_storage(&from_cfg.storage, &from_cfg.data_dir)
         .await
         .with_context(|| format!("opening the source storage of {}", from.display()))?;
+    // Secrets are read with the source's key (if it has one) and written sealed with the
+    // target's, so the target holds none in clear and its server can read them.
+    let source: Arc<dyn Storage> = match load_key(&from_cfg.data_dir)? {
+        Some(key) => Sealed::new(source, &key),
+        None => source,
+    };
     let target = open_storage(&to_cfg.storage, &to_cfg.data_dir)
         .await
         .with_context(|| format!("opening the target storage of {}", to.display()))?;
+    let target: Arc<dyn Storage> = seal(target, &to_cfg.data_dir)?;
     let result = copy(&*source, &*target).await;
     let closed = (source.close().await, target.close().await);
     let counts = result?;
@@ -60,6 +71,67 @@ pub async fn copy(source: &dyn Storage, target: &dyn Storage) -> anyhow::Result<
         bail!("counts differ after the copy: {}", mismatch.join("; "));
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets_at_rest::load_or_create_key;
+    use serde_json::json;
+
+    /// The source holds a secret sealed with its own key and one in clear (written before
+    /// sealing); the target gets both sealed with its key, and reads them back in clear.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn secrets_are_sealed_with_the_target_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let (from, to) = (dir.path().join("from.yaml"), dir.path().join("to.yaml"));
+        std::fs::write(&from, format!("data_dir: {}\n", a.display())).unwrap();
+        std::fs::write(
+            &to,
+            format!("data_dir: {}\nstorage:\n  type: memory\n", b.display()),
+        )
+        .unwrap();
+        let cfg = config::load(Some(&from), std::iter::empty()).unwrap();
+        std::fs::create_dir_all(&a).unwrap();
+        let raw = open_storage(&cfg.storage, &a).await.unwrap();
+        let source = Sealed::new(raw.clone(), &load_or_create_key(&a).unwrap());
+        let gateway = json!({"id": "g", "provider": {"protocol": {"password": "sealed-in-a"}}});
+        let handler = json!({"id": "h", "spec": {"password": "clear-in-a"}});
+        source
+            .upsert(EntityKind::Gateway, gateway.clone())
+            .await
+            .unwrap();
+        raw.upsert(EntityKind::Handler, handler.clone())
+            .await
+            .unwrap();
+        raw.close().await.unwrap();
+
+        run(&from, &to).await.unwrap();
+
+        let cfg = config::load(Some(&to), std::iter::empty()).unwrap();
+        let raw = open_storage(&cfg.storage, &b).await.unwrap();
+        let stored = serde_json::to_string(&raw.export().await.unwrap()).unwrap();
+        for clear in ["sealed-in-a", "clear-in-a"] {
+            assert!(
+                !stored.contains(clear),
+                "{clear} in clear in the target: {stored}"
+            );
+        }
+        assert_eq!(stored.matches("sy-enc:v1:").count(), 2, "{stored}");
+        let key = load_key(&b).unwrap().expect("the target has a key");
+        assert_ne!(Some(key), load_key(&a).unwrap());
+        let target = Sealed::new(raw.clone(), &key);
+        assert_eq!(
+            target.get(EntityKind::Gateway, "g").await.unwrap(),
+            Some(gateway)
+        );
+        assert_eq!(
+            target.get(EntityKind::Handler, "h").await.unwrap(),
+            Some(handler)
+        );
+        raw.close().await.unwrap();
+    }
 }
 
 /// Migration with MongoDB on either side, against the server at `MONGODB_URL` (default

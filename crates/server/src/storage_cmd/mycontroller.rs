@@ -1,5 +1,5 @@
 //! `switchyard storage import-mycontroller <zip>`: a MyController 2.x backup (spec §7) into
-//! Switchyard's storage, in one atomic import. The reading and mapping (and its bounds) are in
+//! Switchyard's storage, in one atomic import, secrets encrypted with the data directory's key. The reading and mapping (and its bounds) are in
 //! `switchyard_server::mycontroller_backup`.
 
 use anyhow::{Context, bail};
@@ -11,6 +11,9 @@ use switchyard_server::mycontroller_backup::{Report, read};
 pub async fn run(cfg: &crate::config::Config, zip: &Path, replace: bool) -> anyhow::Result<Report> {
     let backup = read(zip)?;
     let storage = crate::backends::open_storage(&cfg.storage, &cfg.data_dir).await?;
+    // Secrets are stored encrypted with this data directory's key, as the server stores them.
+    let storage: std::sync::Arc<dyn switchyard_core::storage::Storage> =
+        crate::secrets_at_rest::seal(storage, &cfg.data_dir)?;
     let result = async {
         if !replace && !storage.export().await?.is_empty() {
             bail!("the storage already holds resources; add --replace to replace them all");
