@@ -123,6 +123,7 @@ impl ProviderContext {
         TransportContext {
             gateway_id: self.gateway.id.clone(),
             traffic: self.traffic.clone(),
+            stats: self.stats.clone(),
         }
     }
 }

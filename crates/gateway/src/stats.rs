@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct GatewayStats {
     received: AtomicU64,
     inbound_dropped: AtomicU64,
+    read_dropped: AtomicU64,
     rejected: AtomicU64,
     sent: AtomicU64,
     send_failed: AtomicU64,
@@ -24,6 +25,10 @@ pub struct GatewayStatsSnapshot {
     pub received: u64,
     /// Messages from devices dropped because the inbound queue stayed full.
     pub inbound_dropped: u64,
+    /// Messages the transport read from the connection and dropped before the provider took
+    /// them, because the provider was behind: MQTT QoS 0 publishes that arrived while the
+    /// read-ahead queue was full (QoS 1 and 2 wait instead; the broker keeps them).
+    pub read_dropped: u64,
     /// Device input rejected as malformed (bad line, too long, bad topic, …).
     pub rejected: u64,
     /// Messages the provider sent (acknowledged when the protocol asked for it).
@@ -59,6 +64,7 @@ macro_rules! counters {
 counters! {
     add_received => received,
     add_inbound_dropped => inbound_dropped,
+    add_read_dropped => read_dropped,
     add_rejected => rejected,
     add_sent => sent,
     add_send_failed => send_failed,

@@ -50,6 +50,9 @@ impl TransportConfig {
 pub struct TransportContext {
     pub gateway_id: String,
     pub traffic: MessageLogger,
+    /// The gateway's counters: a transport that reads ahead of its provider counts here what it
+    /// drops when the provider falls behind (`readDropped`).
+    pub stats: std::sync::Arc<crate::stats::GatewayStats>,
 }
 
 /// One unit of traffic: a line (topic empty) or an MQTT publish.

@@ -3,13 +3,17 @@
 use super::{Connection, FrameSink, FrameSource, Inbound, RawFrame, TransportContext, tls};
 use crate::error::TransportError;
 use crate::message_logger::{Direction, MessageLogger};
+use crate::stats::GatewayStats;
 use async_trait::async_trait;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, NetworkOptions, Packet, QoS,
     SubscribeFilter, Transport,
 };
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::Duration;
+use switchyard_core::rate_log::RateLimitedLog;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// Outgoing requests rumqttc holds before `publish` waits (bounded by rumqttc's channel).
 const REQUEST_CAPACITY: usize = 64;
@@ -214,20 +218,30 @@ pub(crate) async fn connect(
         }
     }
     subscribe(&client, &filters)?;
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    let reader = Reader {
+        client: client.clone(),
+        eventloop,
+        filters,
+        traffic: ctx.traffic.clone(),
+        target,
+        tx,
+        bytes: Arc::new(Semaphore::new(READ_AHEAD_BYTES)),
+        stats: ctx.stats.clone(),
+        gateway_id: ctx.gateway_id.clone(),
+        drop_log: RateLimitedLog::new(Duration::from_secs(1)),
+    };
     Ok(Connection {
         sink: std::sync::Arc::new(MqttSink {
-            client: client.clone(),
+            client,
             prefix: config.publish.trim_end_matches('/').to_string(),
             qos,
             traffic: ctx.traffic.clone(),
             pre_delay,
         }),
         source: Box::new(MqttSource {
-            client,
-            eventloop,
-            filters,
-            traffic: ctx.traffic.clone(),
-            target,
+            rx,
+            reader: tokio::spawn(reader.run()),
         }),
     })
 }
@@ -281,43 +295,126 @@ impl FrameSink for MqttSink {
     }
 }
 
+/// Publishes read ahead of the provider (the reader task below): at most this many, and at
+/// most [`READ_AHEAD_BYTES`] of payload.
+pub const READ_AHEAD: usize = 1024;
+/// Payload bytes read ahead of the provider; above [`MAX_PACKET`], so any one publish fits.
+pub const READ_AHEAD_BYTES: usize = 4 * MAX_PACKET;
+
+/// A publish read ahead, holding its share of [`READ_AHEAD_BYTES`] until the provider takes it.
+type ReadAhead = (
+    Result<Inbound, TransportError>,
+    Option<OwnedSemaphorePermit>,
+);
+
+/// The provider's end of the reader task. Dropping it stops the task (and the connection).
 struct MqttSource {
+    rx: mpsc::Receiver<ReadAhead>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MqttSource {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Polls the event loop all the time, so pings, acknowledgements and the sink's publishes go
+/// out however slow the provider is (a provider that stops reading would otherwise hold up the
+/// keep-alive answer until the broker or client drops the connection, and with a clean
+/// session every publish the broker held for it, uncounted). Incoming publishes go to the
+/// provider through a bounded queue ([`READ_AHEAD`] publishes, [`READ_AHEAD_BYTES`]): when it
+/// is full, a QoS 0 publish is dropped, counted per message (`readDropped`) and logged at most
+/// once a second; a QoS 1 or 2 publish waits for room (polling stops, the broker keeps what it
+/// has not had acknowledged, as before).
+struct Reader {
     client: AsyncClient,
     eventloop: EventLoop,
     filters: Vec<SubscribeFilter>,
     traffic: MessageLogger,
     target: String,
+    tx: mpsc::Sender<ReadAhead>,
+    bytes: Arc<Semaphore>,
+    stats: Arc<GatewayStats>,
+    gateway_id: String,
+    drop_log: RateLimitedLog,
 }
 
-#[async_trait]
-impl FrameSource for MqttSource {
-    async fn next(&mut self) -> Result<Inbound, TransportError> {
+impl Reader {
+    async fn run(mut self) {
         loop {
-            // Polling also sends what the sink queued, pings, and acknowledges.
-            match self.eventloop.poll().await {
+            let item = match self.eventloop.poll().await {
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     self.traffic.log(Direction::In, &p.topic, &p.payload);
-                    return Ok(Inbound::Frame(RawFrame::publish(p.topic, p.payload)));
+                    let qos0 = p.qos == QoS::AtMostOnce;
+                    let frame = RawFrame::publish(p.topic, p.payload);
+                    // Payloads are at most MAX_PACKET, below the semaphore's total.
+                    let need = u32::try_from(frame.payload.len().max(1)).unwrap_or(u32::MAX);
+                    if qos0 {
+                        let permit = self.bytes.clone().try_acquire_many_owned(need).ok();
+                        match (permit, self.tx.try_reserve()) {
+                            (Some(permit), Ok(slot)) => {
+                                slot.send((Ok(Inbound::Frame(frame)), Some(permit)));
+                            }
+                            (_, Err(mpsc::error::TrySendError::Closed(()))) => return,
+                            _ => self.dropped(),
+                        }
+                        continue;
+                    }
+                    let Ok(permit) = self.bytes.clone().acquire_many_owned(need).await else {
+                        return;
+                    };
+                    (Ok(Inbound::Frame(frame)), Some(permit))
                 }
-                Ok(Event::Incoming(Packet::ConnAck(_))) => subscribe(&self.client, &self.filters)?,
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    match subscribe(&self.client, &self.filters) {
+                        Ok(()) => continue,
+                        Err(e) => (Err(e), None),
+                    }
+                }
                 Ok(Event::Incoming(Packet::SubAck(ack))) => {
                     let refused = ack
                         .return_codes
                         .iter()
                         .filter(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
                         .count();
-                    if refused > 0 {
-                        return Ok(Inbound::Rejected(format!(
-                            "{} refused {refused} subscription(s)",
-                            self.target
-                        )));
+                    if refused == 0 {
+                        continue;
                     }
+                    let reason = format!("{} refused {refused} subscription(s)", self.target);
+                    (Ok(Inbound::Rejected(reason)), None)
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(TransportError::Lost(format!("{}: {e}", self.target)));
-                }
+                Ok(_) => continue,
+                Err(e) => (
+                    Err(TransportError::Lost(format!("{}: {e}", self.target))),
+                    None,
+                ),
+            };
+            let failed = item.0.is_err();
+            if self.tx.send(item).await.is_err() || failed {
+                return;
             }
+        }
+    }
+
+    fn dropped(&self) {
+        self.stats.add_read_dropped();
+        self.drop_log.log(|suppressed| {
+            tracing::warn!(
+                gateway = %self.gateway_id, suppressed,
+                "the provider is behind: dropped a QoS 0 publish from the broker (readDropped)"
+            )
+        });
+    }
+}
+
+#[async_trait]
+impl FrameSource for MqttSource {
+    async fn next(&mut self) -> Result<Inbound, TransportError> {
+        match self.rx.recv().await {
+            // The permit goes here: the publish no longer counts against the read-ahead.
+            Some((item, _permit)) => item,
+            None => Err(TransportError::Lost("the mqtt reader stopped".into())),
         }
     }
 }
@@ -367,5 +464,115 @@ mod tests {
         let a = default_client_id("gw1");
         assert!(a.starts_with("gw1-") && a.len() == 9, "{a}");
         assert_ne!(a, default_client_id("gw1"));
+    }
+
+    /// The local Mosquitto (127.0.0.1:1883), or a skip (a failure under `CI=true`).
+    fn local_broker_missing() -> bool {
+        if std::net::TcpStream::connect(("127.0.0.1", 1883)).is_ok() {
+            return false;
+        }
+        let why = "no MQTT broker on 127.0.0.1:1883";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{why} (CI=true: the test script must provide it)");
+        }
+        println!("SKIPPED: {why}");
+        true
+    }
+
+    /// A connection whose provider reads nothing while `n` publishes arrive at `qos`; answers
+    /// the source, the gateway's counters and the topic prefix.
+    async fn flood(qos: u8, n: usize) -> (Box<dyn FrameSource>, Arc<GatewayStats>, String) {
+        let prefix = format!("sy-readahead-{:08x}", rand::random::<u32>());
+        let config: MqttConfig = serde_json::from_value(json!({
+            "broker": "tcp://127.0.0.1:1883", "subscribe": format!("{prefix}/#"),
+            "publish": format!("{prefix}-out"), "qos": qos
+        }))
+        .unwrap();
+        let stats = Arc::new(GatewayStats::default());
+        let ctx = TransportContext {
+            gateway_id: "readahead".into(),
+            traffic: MessageLogger::off(),
+            stats: stats.clone(),
+        };
+        let connection = connect(&config, &ctx).await.unwrap();
+        // The subscription is in place once a probe comes back.
+        let mut options = MqttOptions::new(format!("{prefix}-dev"), "127.0.0.1", 1883);
+        options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+        let (device, mut eventloop) = AsyncClient::new(options, 64);
+        let pump = tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+        let mut source = connection.source;
+        let level = super::qos(qos).unwrap();
+        loop {
+            device
+                .publish(format!("{prefix}/probe"), level, false, "p")
+                .await
+                .unwrap();
+            if let Ok(r) = tokio::time::timeout(Duration::from_millis(500), source.next()).await {
+                assert!(matches!(r, Ok(Inbound::Frame(_))), "{r:?}");
+                break;
+            }
+        }
+        for i in 0..n {
+            device
+                .publish(format!("{prefix}/n"), level, false, i.to_string())
+                .await
+                .unwrap();
+        }
+        // Give the device's client time to hand every publish to the broker.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        drop(device);
+        let _ = tokio::time::timeout(Duration::from_secs(10), pump).await;
+        (source, stats, prefix)
+    }
+
+    /// Frames that come within `quiet` of each other.
+    async fn drain(source: &mut Box<dyn FrameSource>, quiet: Duration) -> usize {
+        let mut frames = 0;
+        while let Ok(r) = tokio::time::timeout(quiet, source.next()).await {
+            assert!(matches!(r, Ok(Inbound::Frame(_))), "{r:?}");
+            frames += 1;
+        }
+        frames
+    }
+
+    /// QoS 0 publishes beyond the read-ahead are dropped and each is counted, while the
+    /// connection stays served (what the provider gets plus what was counted is all that came).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn qos0_publishes_past_the_read_ahead_are_counted_one_by_one() {
+        if local_broker_missing() {
+            return;
+        }
+        let n = READ_AHEAD + 976;
+        let (mut source, stats, _) = flood(0, n).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while (stats.snapshot().read_dropped as usize) < n - READ_AHEAD {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "dropped {} of {n} (read-ahead {READ_AHEAD})",
+                stats.snapshot().read_dropped
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let frames = drain(&mut source, Duration::from_millis(500)).await;
+        assert_eq!(frames, READ_AHEAD, "the read-ahead was full");
+        assert_eq!(
+            frames + stats.snapshot().read_dropped as usize,
+            n,
+            "every publish taken or counted"
+        );
+    }
+
+    /// QoS 1 publishes are never dropped: past the read-ahead the reader waits, the broker keeps
+    /// the rest, and the provider gets every one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn qos1_publishes_wait_for_room_and_none_is_dropped() {
+        if local_broker_missing() {
+            return;
+        }
+        let n = READ_AHEAD + 276;
+        let (mut source, stats, _) = flood(1, n).await;
+        let frames = drain(&mut source, Duration::from_secs(2)).await;
+        assert_eq!(frames, n);
+        assert_eq!(stats.snapshot().read_dropped, 0);
     }
 }
