@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     path: PathBuf,
     cache: SyncMutex<Cache>,
     irregular: RwLock<Irregular>,
+    /// Set when the writer stops: the file is released and must not be reopened.
+    released: AtomicBool,
 }
 
 impl Shared {
@@ -60,6 +62,7 @@ impl Shared {
             path,
             cache: SyncMutex::new(Cache::new(CACHE_BYTES)),
             irregular: RwLock::new(irregular),
+            released: AtomicBool::new(false),
         }
     }
 
@@ -71,13 +74,28 @@ impl Shared {
         kind: EntityKind,
     ) -> Result<(ReadTransaction, BTreeSet<String>), StorageError> {
         let irregular = self.irregular.read();
-        let db = self.db.read().clone().ok_or_else(|| {
-            StorageError::Backend(format!(
-                "{FILE_NAME} is closed after a failed write; the next write reopens it"
-            ))
-        })?;
+        let db = self.database()?;
         let txn = db.begin_read().map_err(|e| query::read_failed(&e))?;
         Ok((txn, irregular.of(kind)))
+    }
+
+    /// The open database, reopening it if a failed commit closed it (the first reader or
+    /// writer to need it does).
+    fn database(&self) -> Result<Arc<Database>, StorageError> {
+        if let Some(db) = self.db.read().clone() {
+            return Ok(db);
+        }
+        let mut slot = self.db.write();
+        if let Some(db) = slot.clone() {
+            return Ok(db);
+        }
+        if self.released.load(Ordering::Acquire) {
+            return Err(StorageError::Closed);
+        }
+        let db = Arc::new(file::reopen(&self.path)?);
+        *slot = Some(db.clone());
+        tracing::info!(path = %self.path.display(), "storage reopened after a failed write");
+        Ok(db)
     }
 
     /// Runs a read of the file; a panic in redb (a file damaged outside it) becomes an error.

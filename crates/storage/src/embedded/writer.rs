@@ -41,7 +41,11 @@ impl Writer {
             self.process(batch.drain(..));
         }
         // Releases the file (once no reader holds it), so it can be opened again.
-        self.shared.db.write().take();
+        let mut db = self.shared.db.write();
+        self.shared
+            .released
+            .store(true, std::sync::atomic::Ordering::Release);
+        db.take();
     }
 
     /// Ops requests are grouped into one transaction; a replace runs alone, in queue order.
@@ -141,22 +145,15 @@ impl Writer {
         let _ = reply.send(result);
     }
 
-    /// The open database, reopening it if a failure closed it.
     fn database(&mut self) -> Result<Arc<Database>, StorageError> {
-        if let Some(db) = self.shared.db.read().clone() {
-            return Ok(db);
-        }
-        let db = Arc::new(file::reopen(&self.shared.path)?);
-        *self.shared.db.write() = Some(db.clone());
-        tracing::info!(path = %self.shared.path.display(), "storage reopened after a failed write");
-        Ok(db)
+        self.shared.database()
     }
 
-    /// After an I/O error (a full disk, say) redb refuses every further transaction until the
-    /// file is closed and opened again. The failed transaction was never committed, so the
-    /// reopened file holds what readers saw. It is reopened at once if no reader holds it,
-    /// else at the next write, so a disk that is still full costs one failed open per write
-    /// batch, not a busy loop.
+    /// After an I/O error (a full disk, say) redb refuses every further transaction, reads
+    /// included, until the file is closed and opened again. The failed transaction was never
+    /// committed, so the reopened file holds what readers saw. It is reopened at once if no
+    /// reader holds it, else by the next read or write; while that fails (a disk still full),
+    /// each read or write batch costs one failed open, not a busy loop.
     fn after_failure(&mut self) {
         let old = self.shared.db.write().take();
         if old.is_some_and(|db| Arc::into_inner(db).is_some())
@@ -208,10 +205,7 @@ impl Exists<'_> {
 type KindId = (EntityKind, String);
 
 /// The irregular ids `changes` add and remove.
-fn irregular_changes(
-    irregular: &Irregular,
-    changes: &Changes,
-) -> (Vec<KindId>, Vec<KindId>) {
+fn irregular_changes(irregular: &Irregular, changes: &Changes) -> (Vec<KindId>, Vec<KindId>) {
     let (mut added, mut removed) = (Vec::new(), Vec::new());
     for (kind, id, doc) in changes.iter() {
         if query::parts(kind) == 0 {
