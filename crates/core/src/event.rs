@@ -57,4 +57,59 @@ impl Event {
     pub fn subject(&self) -> String {
         crate::topics::event(self.entity_type, self.event_type)
     }
+
+    /// The JSON an event of `entity` is published as: the bytes of
+    /// `serde_json::to_vec(&Event::new(..))`, written from a borrowed entity, so a writer that
+    /// also stores the document does not copy it for the event.
+    pub fn encode(
+        event_type: EventType,
+        kind: EntityKind,
+        id: &str,
+        entity: &serde_json::Value,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&EventRef {
+            event_type,
+            entity_type: kind,
+            entity_id: id,
+            entity_quick_id: QuickId::new(kind, id).to_string(),
+            entity,
+        })
+    }
+}
+
+/// [`Event`]'s wire form with borrowed parts (same field names and order).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventRef<'a> {
+    #[serde(rename = "type")]
+    event_type: EventType,
+    entity_type: EntityKind,
+    entity_id: &'a str,
+    entity_quick_id: String,
+    entity: &'a serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_writes_the_events_own_json() {
+        let entity = serde_json::json!({"id": "gw.1.2.V_TEMP", "current": {"value": 21.5}});
+        let event = Event::new(
+            EventType::Updated,
+            EntityKind::Field,
+            "gw.1.2.V_TEMP",
+            entity.clone(),
+        );
+        let encoded = Event::encode(
+            EventType::Updated,
+            EntityKind::Field,
+            "gw.1.2.V_TEMP",
+            &entity,
+        );
+        assert_eq!(encoded.unwrap(), serde_json::to_vec(&event).unwrap());
+        let back: Event = serde_json::from_slice(&serde_json::to_vec(&event).unwrap()).unwrap();
+        assert_eq!(back, event);
+    }
 }

@@ -7,6 +7,7 @@ use crate::{CoreError, EntityKind};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -78,6 +79,17 @@ pub trait Storage: Send + Sync {
     async fn apply(&self, ops: Vec<WriteOp>) -> Result<(), StorageError>;
 
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<Value>, StorageError>;
+
+    /// Like [`Storage::get`], for a reader that only borrows the document (the processor reads
+    /// several per message). A backend that holds documents in memory behind an `Arc` returns
+    /// its own without copying it; the default wraps what `get` returns.
+    async fn get_shared(
+        &self,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Option<Arc<Value>>, StorageError> {
+        Ok(self.get(kind, id).await?.map(Arc::new))
+    }
 
     /// Documents matching `query`, sorted and paged, with the count of all matches.
     async fn find(&self, kind: EntityKind, query: &Query) -> Result<Page<Value>, StorageError>;

@@ -23,6 +23,12 @@ pub fn from_document<T: DeserializeOwned>(doc: Value) -> Result<T, StorageError>
     serde_json::from_value(doc).map_err(|e| StorageError::InvalidDocument(e.to_string()))
 }
 
+/// Reads a borrowed document as a resource: copies only what the resource keeps, where
+/// [`from_document`] of a clone would copy the whole document first.
+pub fn from_document_ref<T: DeserializeOwned>(doc: &Value) -> Result<T, StorageError> {
+    T::deserialize(doc).map_err(|e| StorageError::InvalidDocument(e.to_string()))
+}
+
 impl Store {
     pub fn new(backend: Arc<dyn Storage>) -> Self {
         Store { backend }
@@ -33,8 +39,12 @@ impl Store {
     }
 
     pub async fn get<T: Resource>(&self, id: &str) -> Result<Option<T>, StorageError> {
-        match self.backend.get(T::KIND, id).await? {
-            Some(doc) => from_document(doc).map(Some),
+        match self.backend.get_shared(T::KIND, id).await? {
+            // Not shared (a backend without its own `get_shared`): take the strings over.
+            Some(doc) => match Arc::try_unwrap(doc) {
+                Ok(doc) => from_document(doc).map(Some),
+                Err(shared) => from_document_ref(&shared).map(Some),
+            },
             None => Ok(None),
         }
     }

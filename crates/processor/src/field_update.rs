@@ -12,7 +12,7 @@ use switchyard_core::metrics::{MetricPoint, MetricValue};
 use switchyard_core::model::{Field, FieldValue, MetricType};
 use switchyard_core::storage::{StorageError, WriteOp};
 use switchyard_core::store::to_document;
-use switchyard_core::{Event, EventType, Message, Payload, QuickId, Resource};
+use switchyard_core::{EventType, Message, Payload, QuickId, Resource};
 
 /// Labels on a field that keep the user's metric type / unit over what devices report.
 const IGNORE_METRIC_TYPE: &str = "ignore_metric_type";
@@ -129,9 +129,7 @@ pub(crate) async fn apply_set(
         } else {
             EventType::Updated
         };
-        changes
-            .events
-            .push(Event::new(kind, Field::KIND, field.id.clone(), doc.clone()));
+        changes.announce(kind, Field::KIND, &field.id, &doc)?;
         changes.ops.push(WriteOp::Upsert(Field::KIND, doc));
     }
     Ok(())
@@ -167,9 +165,7 @@ pub(crate) async fn answer_request(
         reply.labels = msg.labels.clone();
         changes.outbound.push(reply);
         let doc = to_document(&field)?;
-        changes
-            .events
-            .push(Event::new(EventType::Requested, Field::KIND, id, doc));
+        changes.announce(EventType::Requested, Field::KIND, &id, &doc)?;
     }
     Ok(())
 }

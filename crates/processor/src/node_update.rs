@@ -8,7 +8,7 @@ use serde_json::Value;
 use switchyard_core::metrics::{MetricPoint, MetricValue};
 use switchyard_core::model::{Labels, MetricType, Node, Source, State, Status, node_labels};
 use switchyard_core::storage::StorageError;
-use switchyard_core::{Event, EventType, Message, Payload, QuickId, Resource};
+use switchyard_core::{EventType, Message, Payload, QuickId, Resource};
 
 /// Node payload a provider sets the node's state with (`up`, `down`, …): a device that says it
 /// is going away (Tasmota's last will `Offline`) is down at once, not after the inactivity job.
@@ -60,9 +60,7 @@ fn push_upsert<T: Resource>(
     } else {
         EventType::Updated
     };
-    changes
-        .events
-        .push(Event::new(kind, T::KIND, r.id(), doc.clone()));
+    changes.announce(kind, T::KIND, r.id(), &doc)?;
     changes
         .ops
         .push(switchyard_core::storage::WriteOp::Upsert(T::KIND, doc));

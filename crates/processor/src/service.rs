@@ -162,6 +162,7 @@ async fn worker(
         let mut accepted = 0;
         let mut deliveries = Vec::new();
         let mut committed_ids = Vec::new();
+        let mut gateways = KnownGateways::default();
         for (msg, delivery) in batch.drain(..) {
             if let Some(d) = &delivery {
                 let id = d.message_id();
@@ -172,9 +173,13 @@ async fn worker(
                     continue;
                 }
             }
-            match process(&shared, &view, &msg).await {
-                Ok(changes) => {
-                    view.stage(&changes.ops);
+            let processed = match gateways.check(&shared.store, &msg.gateway_id).await {
+                Ok(()) => process(&view, &msg).await,
+                Err(refusal) => Err(refusal),
+            };
+            match processed {
+                Ok(mut changes) => {
+                    view.stage(std::mem::take(&mut changes.ops));
                     all.absorb(changes);
                     accepted += 1;
                     if let Some(d) = &delivery {
@@ -185,6 +190,7 @@ async fn worker(
             }
             deliveries.push(delivery);
         }
+        all.ops = view.into_ops();
         if !committed_ids.is_empty() && !all.ops.is_empty() {
             all.ops.push(record.record_op(&committed_ids));
         }
@@ -205,20 +211,30 @@ async fn worker(
     }
 }
 
-async fn process(shared: &Shared, store: &View<'_>, msg: &Message) -> Result<Changes, Refusal> {
-    let storage_err = |e: StorageError| (Rejection::StorageFailed, e.to_string());
-    if shared
-        .store
-        .get::<Gateway>(&msg.gateway_id)
-        .await
-        .map_err(storage_err)?
-        .is_none()
-    {
-        return Err((
-            Rejection::UnknownGateway,
-            format!("no gateway `{}`", msg.gateway_id),
-        ));
+/// The gateways a batch has found in storage, so that a batch of 64 messages from one gateway
+/// reads (and decodes) the gateway once, not 64 times. It lives for one batch: a gateway
+/// deleted meanwhile is noticed by the next one.
+#[derive(Default)]
+struct KnownGateways(Vec<String>);
+
+impl KnownGateways {
+    async fn check(&mut self, store: &Store, id: &str) -> Result<(), Refusal> {
+        if self.0.iter().any(|known| known == id) {
+            return Ok(());
+        }
+        match store.get::<Gateway>(id).await {
+            Ok(Some(_)) => {
+                self.0.push(id.to_string());
+                Ok(())
+            }
+            Ok(None) => Err((Rejection::UnknownGateway, format!("no gateway `{id}`"))),
+            Err(e) => Err((Rejection::StorageFailed, e.to_string())),
+        }
     }
+}
+
+async fn process(store: &View<'_>, msg: &Message) -> Result<Changes, Refusal> {
+    let storage_err = |e: StorageError| (Rejection::StorageFailed, e.to_string());
     let now = msg.timestamp.unwrap_or_else(Utc::now);
     let mut changes = Changes::default();
     let node_level = msg.source_id.is_empty();
@@ -291,8 +307,10 @@ async fn commit(shared: &Shared, changes: Changes, messages: u64) -> bool {
         shared.stats.metric_failed();
         FAILURE_LOG.log(|suppressed| tracing::warn!(error = %e, suppressed, "metric write failed"));
     }
-    for event in &changes.events {
-        publish(shared, &event.subject(), event).await;
+    for event in changes.events {
+        if let Err(e) = shared.bus.publish(&event.subject, event.payload).await {
+            FAILURE_LOG.log(|suppressed| tracing::warn!(subject = %event.subject, error = %e, suppressed, "publish failed"));
+        }
     }
     for msg in &changes.outbound {
         publish(shared, &topics::to_gateway(&msg.gateway_id), msg).await;
