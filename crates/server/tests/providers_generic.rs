@@ -294,3 +294,67 @@ async fn generic_http_logs_in_polls_sends_and_follows_the_device() {
     assert!(later["current"]["value"].is_number(), "{later}");
     api.server.terminate().await;
 }
+
+/// A generic HTTP gateway whose device is away is restarted again and again; it must never
+/// show `up` on the way (it did: the runtime marked every start `up` until the first poll
+/// failed). Every state the gateway goes through is watched on the websocket. When the device
+/// answers, the gateway comes up.
+#[tokio::test]
+async fn generic_http_is_not_up_before_its_device_answers() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    let mut peer = HttpPeer::answering(|_| (200, Vec::new(), r#"{"v": 1}"#.into())).await;
+    peer.stop();
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::start(dir.path()).await;
+    let url = format!(
+        "{}/api/ws?token={}",
+        api.server.base.replace("http://", "ws://"),
+        api.token
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    api.post(
+        "/api/gateway",
+        json!({"id": "away", "enabled": true, "reconnectDelay": "200ms",
+               "provider": {"type": "generic",
+                   "protocol": {"type": "http", "url": peer.url, "timeout": "1s"},
+                   "endpoints": {"e": {"url": "status", "executionInterval": "200ms",
+                       "script": r#"({dataOut: [{nodeId: "n", sourceId: "s", type: "set",
+                           payloads: [{key: "v", value: dataIn.v, metricType: "gauge"}]}]})"#}}}}),
+    )
+    .await;
+    // States until the gateway was started (and failed) several times.
+    let mut seen: Vec<Value> = Vec::new();
+    let deadline = tokio::time::Instant::now() + crate::support::WAIT;
+    loop {
+        let restarts = api.gateway_counters("away").await["restarts"]
+            .as_u64()
+            .unwrap_or(0);
+        if restarts >= 4 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "restarts: {seen:?}");
+        while let Ok(Some(Ok(WsMessage::Text(t)))) =
+            tokio::time::timeout(std::time::Duration::from_millis(100), ws.next()).await
+        {
+            let e: Value = serde_json::from_str(&t).unwrap();
+            if e["data"]["entityType"] == "gateway" {
+                seen.push(e["data"]["entity"]["state"].clone());
+            }
+        }
+    }
+    assert!(
+        seen.iter().any(|s| s["status"] == "down"),
+        "the gateway is down while its device is away: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|s| s["status"] != "up"),
+        "never up while its device is away: {seen:?}"
+    );
+    peer.restart().await;
+    api.wait_resource("gateway", "away", |g| g["state"]["status"] == "up")
+        .await;
+    api.wait_resource("field", "away.n.s.v", |f| f["current"]["value"] == json!(1))
+        .await;
+}

@@ -186,7 +186,16 @@ impl GatewayRun {
                 Ok(running) => {
                     failed_starts = 0;
                     provider_tx.send_replace(Some(running.outbound));
-                    state.set(Status::Up, "connected").await;
+                    // A provider that said while starting that it waits for its device (a first
+                    // answer, a pairing) is not shown `up` before it reports so.
+                    let waiting = match &*state_rx.borrow() {
+                        Some(ProviderState::Waiting(m)) => Some(m.clone()),
+                        _ => None,
+                    };
+                    match waiting {
+                        Some(m) => state.set(Status::Down, m).await,
+                        None => state.set(Status::Up, "connected").await,
+                    }
                     let mut inbound = tokio::spawn(running.inbound);
                     let ended = loop {
                         tokio::select! {

@@ -5,7 +5,7 @@ use super::http::{Call, GenericHttp};
 use super::provider::{GenericProvider, Outlet, Scripted, run_http, run_mqtt};
 use crate::context::ProviderContext;
 use crate::error::GatewayError;
-use crate::provider::{Provider, ProviderConfig, RunningProvider};
+use crate::provider::{Provider, ProviderConfig, ProviderState, RunningProvider};
 use crate::transport::{self, Framing, TransportConfig};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -258,6 +258,13 @@ impl ProviderConfig for GenericConfig {
                     return Err(config_err("`endpoints` lists no enabled endpoint"));
                 }
                 let client = GenericHttp::new(http)?;
+                // Up only once the server has answered (any status; the first poll reports it):
+                // until then the gateway waits, `down`, so a restart while the device is away
+                // does not show it `up` for a moment.
+                scripted.ctx.report_state(ProviderState::Waiting(format!(
+                    "waiting for the first answer of {}",
+                    client.url("").map(|u| u.to_string()).unwrap_or_default()
+                )));
                 let outbound = Arc::new(GenericProvider {
                     scripted: scripted.clone(),
                     outlet: Outlet::Http(client.clone()),

@@ -3,16 +3,17 @@
 //! endpoints' poll loops with their `preRun`/`postRun` calls.
 
 use super::config::{NodeConfig, PolledEndpoint, Scripts};
-use super::http::{CookieJar, GenericHttp};
+use super::http::{Answer, Call, CookieJar, GenericHttp};
 use super::mapping;
 use crate::context::ProviderContext;
 use crate::error::{GatewayError, TransportError};
-use crate::provider::Provider;
+use crate::provider::{Provider, ProviderState};
 use crate::transport::{FrameSink, FrameSource, Inbound, RawFrame};
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use switchyard_core::Message;
 use switchyard_script::ScriptEngine;
 
@@ -162,9 +163,11 @@ pub(super) async fn run_http(
     client: GenericHttp,
     endpoints: Vec<PolledEndpoint>,
 ) -> Result<(), GatewayError> {
+    // Up only once the server has answered (see `GenericConfig::start`).
+    let answered = Arc::new(AtomicBool::new(false));
     let mut polls = tokio::task::JoinSet::new();
     for e in endpoints {
-        polls.spawn(poll(scripted.clone(), client.clone(), e));
+        polls.spawn(poll(scripted.clone(), client.clone(), e, answered.clone()));
     }
     let ctx = scripted.ctx.clone();
     tokio::select! {
@@ -177,10 +180,28 @@ pub(super) async fn run_http(
     }
 }
 
+/// One call of a poll; the server's first answer (any status) brings the gateway up.
+async fn call(
+    scripted: &Scripted,
+    client: &GenericHttp,
+    call: &Call,
+    jar: &CookieJar,
+    answered: &AtomicBool,
+) -> Result<Answer, TransportError> {
+    let answer = client.call(call, jar).await?;
+    if !answered.swap(true, Ordering::Relaxed) {
+        scripted
+            .ctx
+            .report_state(ProviderState::Up("connected".into()));
+    }
+    Ok(answer)
+}
+
 async fn poll(
     scripted: Arc<Scripted>,
     client: GenericHttp,
     e: PolledEndpoint,
+    answered: Arc<AtomicBool>,
 ) -> Result<(), GatewayError> {
     let mut tick = tokio::time::interval(e.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -190,10 +211,10 @@ async fn poll(
         let mut jar = CookieJar::default();
         let mut pre_run = Map::new();
         let mut failed = None;
-        for (name, call) in &e.pre_run {
-            let answer = client.call(call, &jar).await?;
+        for (name, c) in &e.pre_run {
+            let answer = call(&scripted, &client, c, &jar, &answered).await?;
             jar.keep(&answer.cookies);
-            if !call.succeeded(answer.status) {
+            if !c.succeeded(answer.status) {
                 failed = Some(format!("{what}: preRun {name}: HTTP {}", answer.status));
                 break;
             }
@@ -203,7 +224,7 @@ async fn poll(
             scripted.ctx.reject(reason);
             continue;
         }
-        let answer = client.call(&e.call, &jar).await?;
+        let answer = call(&scripted, &client, &e.call, &jar, &answered).await?;
         if e.call.succeeded(answer.status) {
             let extra = [
                 ("statusCode", json!(answer.status)),
@@ -218,9 +239,9 @@ async fn poll(
                 .ctx
                 .reject(format!("{what}: HTTP {}", answer.status));
         }
-        for (name, call) in &e.post_run {
-            let answer = client.call(call, &jar).await?;
-            if !call.succeeded(answer.status) {
+        for (name, c) in &e.post_run {
+            let answer = call(&scripted, &client, c, &jar, &answered).await?;
+            if !c.succeeded(answer.status) {
                 scripted
                     .ctx
                     .reject(format!("{what}: postRun {name}: HTTP {}", answer.status));
