@@ -103,30 +103,34 @@ async fn generic_mqtt_scripts_through_mosquitto() {
     assert_eq!(h.gateway_state("gen").await.status, Status::Up);
 
     // A set goes through onSend to the device's topic.
-    let set = Message::new(MessageType::Set, "gen", "kitchen", "env")
-        .with_payload(Payload::new("target", "19"));
-    h.send_to_gateway("gen", &set).await;
-    let (topic, payload) = tokio::time::timeout(WAIT, commands.recv())
-        .await
-        .expect("no command reached the device")
-        .unwrap();
+    let (topic, payload) = command(&h, &mut commands, ["kitchen", "env", "target", "19"]).await;
     assert_eq!(topic, format!("{root}/kitchen/set"));
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
         json!({"target": "19"})
     );
     // The lamp's set goes through its own script to its own topic.
-    let set = Message::new(MessageType::Set, "gen", "lamp", "light")
-        .with_payload(Payload::new("on", "1"));
-    h.send_to_gateway("gen", &set).await;
-    let (topic, payload) = tokio::time::timeout(WAIT, commands.recv())
-        .await
-        .expect("no command reached the lamp")
-        .unwrap();
+    let (topic, payload) = command(&h, &mut commands, ["lamp", "light", "on", "1"]).await;
     assert_eq!(topic, format!("{root}/lamp/set"));
     assert_eq!(payload, format!("{root}/lamp/set 1"));
     pump.abort();
     h.stop().await;
+}
+
+/// Sends gateway `gen` a set of `[node, source, key, value]` and returns the next command (topic,
+/// payload) the device got.
+async fn command(
+    h: &Harness,
+    commands: &mut tokio::sync::mpsc::Receiver<(String, String)>,
+    [node, source, key, value]: [&str; 4],
+) -> (String, String) {
+    let set =
+        Message::new(MessageType::Set, "gen", node, source).with_payload(Payload::new(key, value));
+    h.send_to_gateway("gen", &set).await;
+    tokio::time::timeout(WAIT, commands.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no command reached {node}"))
+        .unwrap()
 }
 
 /// One request a [`device`] took: request line, lower-cased headers, body.
