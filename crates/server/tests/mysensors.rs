@@ -75,6 +75,20 @@ impl Events {
     }
 }
 
+/// Waits until sim node `index` applied a set of its relay (child 3), with `payload` if given.
+async fn relay_set(sim: &Sim, what: &str, index: usize, payload: Option<&str>) {
+    sim.wait(what, |e| match e {
+        SimEvent::SetApplied {
+            index: i,
+            child_id: 3,
+            payload: applied,
+            ..
+        } if *i == index && payload.is_none_or(|p| applied.as_str() == p) => Some(()),
+        _ => None,
+    })
+    .await
+}
+
 async fn socat_pair(gateway: &Path, device: &Path) -> Child {
     let _ = std::fs::remove_file(gateway);
     let _ = std::fs::remove_file(device);
@@ -254,32 +268,14 @@ async fn over_tcp_ids_time_actions_sleep_and_a_firmware_update() {
 
     // A value set through the API reaches the relay, which reports its new state.
     api.action("field:eth.1.3.V_STATUS", "on").await;
-    sim.wait("the relay set", |e| match e {
-        SimEvent::SetApplied {
-            index: 0,
-            child_id: 3,
-            payload,
-            ..
-        } if payload == "1" => Some(()),
-        _ => None,
-    })
-    .await;
+    relay_set(&sim, "the relay set", 0, Some("1")).await;
     api.wait_field("eth.1.3.V_STATUS", json!(true)).await;
 
     // The sleeping node gets what was set while it slept when it wakes.
     api.wait_resource("node", "eth.20", |n| n["labels"]["sleep_node"] == "true")
         .await;
     api.action("field:eth.20.3.V_STATUS", "1").await;
-    sim.wait("the sleeping node's set", |e| match e {
-        SimEvent::SetApplied {
-            index: 1,
-            child_id: 3,
-            payload,
-            ..
-        } if payload == "1" => Some(()),
-        _ => None,
-    })
-    .await;
+    relay_set(&sim, "the sleeping node's set", 1, Some("1")).await;
     api.wait_field("eth.20.3.V_STATUS", json!(true)).await;
 
     // Firmware: created and uploaded through the API, assigned to node 1 by label; a reboot
@@ -367,15 +363,7 @@ async fn over_mqtt_nodes_report_and_get_ids() {
     assert_eq!(id, 1);
     readings_everywhere(&api, &mut events, &sim, 0, "mq.1").await;
     api.action("field:mq.1.3.V_STATUS", "on").await;
-    sim.wait("the relay set", |e| match e {
-        SimEvent::SetApplied {
-            index: 0,
-            child_id: 3,
-            ..
-        } => Some(()),
-        _ => None,
-    })
-    .await;
+    relay_set(&sim, "the relay set", 0, None).await;
     sim.stop().await;
     api.server.terminate().await;
 }
