@@ -97,7 +97,10 @@ pub fn api() -> &'static Api {
         let answer: Value = serde_json::from_slice(&body).expect("a login answer");
         api.admin = answer["token"].as_str().expect("a token").to_string();
         for (path, body) in [
-            ("/api/gateway", json!({"id": "gw", "provider": {"type": "echo"}})),
+            (
+                "/api/gateway",
+                json!({"id": "gw", "provider": {"type": "echo"}}),
+            ),
             (
                 "/api/node",
                 json!({"gatewayId": "gw", "nodeId": "1",
@@ -114,10 +117,18 @@ pub fn api() -> &'static Api {
                        "metricType": "gauge_float", "current": {"value": 21.5}}),
             ),
             ("/api/task", json!({"id": "t1", "enabled": true})),
-            ("/api/datarepository", json!({"id": "repo", "data": {"a": 1}})),
+            (
+                "/api/datarepository",
+                json!({"id": "repo", "data": {"a": 1}}),
+            ),
         ] {
             let (status, answer) = api.send(Method::POST, path, body.to_string().as_bytes(), true);
-            assert_eq!(status, StatusCode::OK, "{path}: {}", String::from_utf8_lossy(&answer));
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{path}: {}",
+                String::from_utf8_lossy(&answer)
+            );
         }
         api
     })
@@ -159,7 +170,11 @@ impl Api {
             .runtime
             .block_on(self.router.clone().oneshot(req))
             .expect("infallible");
-        assert!(resp.status().is_success(), "logout answered {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "logout answered {}",
+            resp.status()
+        );
     }
 
     /// Sends and checks what every answer must be (see the module docs).

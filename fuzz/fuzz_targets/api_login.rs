@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
     let api = api::api();
     let (status, answer) = api.call(Method::POST, "/api/user/login", data, false);
     if status == StatusCode::OK {
-        let token = answer["token"].as_str().expect("a login answer has a token");
+        let token = answer["token"]
+            .as_str()
+            .expect("a login answer has a token");
         let req = Request::builder()
             .uri("/api/user/profile")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -30,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
             .block_on(api.router.clone().oneshot(req))
             .expect("infallible")
             .status();
-        assert_eq!(status, StatusCode::OK, "the token of a login does not open a session");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the token of a login does not open a session"
+        );
         api.logout(token);
     }
 });

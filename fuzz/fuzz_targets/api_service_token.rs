@@ -30,7 +30,11 @@ fuzz_target!(|data: &[u8]| {
                 let login = serde_json::json!({ "token": token }).to_string();
                 let (status, session) =
                     api.call(Method::POST, "/api/user/login", login.as_bytes(), false);
-                assert_eq!(status, StatusCode::OK, "a new service token does not log in: {session}");
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "a new service token does not log in: {session}"
+                );
                 // Closed again: sessions are capped, and the oldest (the admin's) would go.
                 let bearer = session["token"].as_str().expect("a session token");
                 api.logout(bearer);

@@ -17,6 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let (status, _) = api.call(Method::POST, "/api/settings", data, true);
     if status == StatusCode::OK {
         let (status, answer) = api.call(Method::GET, "/api/settings", b"", true);
-        assert_eq!(status, StatusCode::OK, "accepted settings do not read back: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "accepted settings do not read back: {answer}"
+        );
     }
 });

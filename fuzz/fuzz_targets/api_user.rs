@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         let (status, list) = api.call(Method::GET, "/api/user", b"", true);
         assert_eq!(status, StatusCode::OK, "users do not read back: {list}");
         for user in list["data"].as_array().into_iter().flatten() {
-            assert!(user.get("password").is_none(), "a password hash in the list: {user}");
+            assert!(
+                user.get("password").is_none(),
+                "a password hash in the list: {user}"
+            );
         }
     }
 });
