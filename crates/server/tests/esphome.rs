@@ -162,6 +162,41 @@ async fn esphome_device_through_the_real_binary() {
     ); // LOCK_UNLOCK is 0, protobuf's default: not on the wire
     wait_field(&api, "esp.kitchen.front.state", json!("unlocked")).await;
 
+    // A climate's two targets, fan mode (its own "Turbo" too), swing mode and preset.
+    wait_field(&api, "esp.kitchen.ac.fan_mode", json!("low")).await;
+    wait_field(&api, "esp.kitchen.ac.target_temperature_high", json!(24.0)).await;
+    api.action("field:esp.kitchen.ac.fan_mode", "Turbo").await;
+    let c = device.next("command").await;
+    assert_eq!(c["type"], "ClimateCommandRequest");
+    assert_eq!(
+        c["fields"],
+        json!({"key": 5, "has_custom_fan_mode": true, "custom_fan_mode": "Turbo"})
+    );
+    wait_field(&api, "esp.kitchen.ac.fan_mode", json!("Turbo")).await;
+    api.action("field:esp.kitchen.ac.preset", "eco").await;
+    let c = device.next("command").await;
+    assert_eq!(
+        c["fields"],
+        json!({"key": 5, "has_preset": true, "preset": 5})
+    );
+    wait_field(&api, "esp.kitchen.ac.preset", json!("eco")).await;
+    api.action("field:esp.kitchen.ac.swing_mode", "vertical")
+        .await;
+    let c = device.next("command").await;
+    assert_eq!(
+        c["fields"],
+        json!({"key": 5, "has_swing_mode": true, "swing_mode": 2})
+    );
+    wait_field(&api, "esp.kitchen.ac.swing_mode", json!("vertical")).await;
+    api.action("field:esp.kitchen.ac.target_temperature_low", "17.5")
+        .await;
+    let c = device.next("command").await;
+    assert_eq!(
+        c["fields"],
+        json!({"key": 5, "has_target_temperature_low": true, "target_temperature_low": 17.5})
+    );
+    wait_field(&api, "esp.kitchen.ac.target_temperature_low", json!(17.5)).await;
+
     // The device goes away: the node goes down, the gateway stays up. It comes back on the same
     // port: the node is up again with the device's state.
     let port = device.stop().await;

@@ -2,7 +2,8 @@
 
 It speaks the plaintext native API with the messages aioesphomeapi generates from ESPHome's
 api.proto (an implementation independent of Switchyard's hand-written ones): hello, password
-login, device info, an entity list (sensor, switch, RGB light, lock), states, pings, and
+login, device info, an entity list (sensor, switch, RGB light, lock, climate with two target
+temperatures, fan/swing modes and presets), states, pings, and
 commands that change its state. It prints one JSON line per event on stdout for the test:
 {"event": "listening", "port": N}, {"event": "connected"}, and {"event": "command", "type":
 "SwitchCommandRequest", "fields": {...}} for every command it decoded.
@@ -31,6 +32,10 @@ class Device:
         self.relay = False
         self.lamp = {"state": False, "brightness": 0.5, "rgb": (1.0, 1.0, 1.0)}
         self.lock = pb.LOCK_STATE_LOCKED
+        self.ac = {"mode": pb.CLIMATE_MODE_HEAT_COOL, "low": 19.0, "high": 24.0,
+                   "fan_mode": pb.CLIMATE_FAN_LOW, "custom_fan_mode": "",
+                   "swing_mode": pb.CLIMATE_SWING_OFF, "preset": pb.CLIMATE_PRESET_NONE,
+                   "custom_preset": ""}
 
     def entities(self):
         return [
@@ -40,6 +45,16 @@ class Device:
             pb.ListEntitiesLightResponse(object_id="lamp", key=3, name="Lamp",
                                          supported_color_modes=[pb.COLOR_MODE_RGB]),
             pb.ListEntitiesLockResponse(object_id="front", key=4, name="Front Door"),
+            pb.ListEntitiesClimateResponse(
+                object_id="ac", key=5, name="AC",
+                supported_modes=[pb.CLIMATE_MODE_OFF, pb.CLIMATE_MODE_HEAT_COOL],
+                visual_min_temperature=16.0, visual_max_temperature=30.0,
+                supports_two_point_target_temperature=True,
+                supported_fan_modes=[pb.CLIMATE_FAN_AUTO, pb.CLIMATE_FAN_LOW],
+                supported_custom_fan_modes=["Turbo"],
+                supported_swing_modes=[pb.CLIMATE_SWING_OFF, pb.CLIMATE_SWING_VERTICAL],
+                supported_presets=[pb.CLIMATE_PRESET_NONE, pb.CLIMATE_PRESET_ECO],
+                supported_custom_presets=["Night"]),
         ]
 
     def states(self):
@@ -51,6 +66,11 @@ class Device:
                                   brightness=self.lamp["brightness"], red=r, green=g, blue=b,
                                   color_mode=pb.COLOR_MODE_RGB),
             pb.LockStateResponse(key=4, state=self.lock),
+            pb.ClimateStateResponse(
+                key=5, mode=self.ac["mode"], target_temperature_low=self.ac["low"],
+                target_temperature_high=self.ac["high"], fan_mode=self.ac["fan_mode"],
+                custom_fan_mode=self.ac["custom_fan_mode"], swing_mode=self.ac["swing_mode"],
+                preset=self.ac["preset"], custom_preset=self.ac["custom_preset"]),
         ]
 
     def command(self, msg):
@@ -66,6 +86,24 @@ class Device:
                 self.lamp["brightness"] = msg.brightness
             if msg.has_rgb:
                 self.lamp["rgb"] = (msg.red, msg.green, msg.blue)
+        elif isinstance(msg, pb.ClimateCommandRequest):
+            ac = self.ac
+            if msg.has_mode:
+                ac["mode"] = msg.mode
+            if msg.has_target_temperature_low:
+                ac["low"] = msg.target_temperature_low
+            if msg.has_target_temperature_high:
+                ac["high"] = msg.target_temperature_high
+            if msg.has_fan_mode:
+                ac["fan_mode"], ac["custom_fan_mode"] = msg.fan_mode, ""
+            if msg.has_custom_fan_mode:
+                ac["custom_fan_mode"] = msg.custom_fan_mode
+            if msg.has_swing_mode:
+                ac["swing_mode"] = msg.swing_mode
+            if msg.has_preset:
+                ac["preset"], ac["custom_preset"] = msg.preset, ""
+            if msg.has_custom_preset:
+                ac["custom_preset"] = msg.custom_preset
         elif isinstance(msg, pb.LockCommandRequest):
             self.lock = {pb.LOCK_LOCK: pb.LOCK_STATE_LOCKED,
                          pb.LOCK_UNLOCK: pb.LOCK_STATE_UNLOCKED}.get(msg.command, self.lock)

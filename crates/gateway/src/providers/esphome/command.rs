@@ -20,7 +20,9 @@ fn bad_field(e: &Entity, key: &str) -> EsphomeError {
         Kind::Light => "state, brightness, rgb, color_temperature",
         Kind::Fan => "state, speed, oscillating, direction",
         Kind::Cover => "state (open/close/stop), position, tilt",
-        Kind::Climate => "mode, target_temperature",
+        Kind::Climate => {
+            "mode, target_temperature, target_temperature_low/high, fan_mode, swing_mode, preset"
+        }
         Kind::Number => "value",
         Kind::Select => "option",
         Kind::Button => "press",
@@ -289,11 +291,100 @@ pub(super) fn frames(e: &Entity, payloads: &[Payload]) -> Result<Vec<Frame>, Esp
                         c.target_temperature = in_range(p, caps.min, caps.max)?;
                         c.has_target_temperature = true;
                     }
+                    FIELD_TARGET_TEMPERATURE_LOW if caps.two_point => {
+                        c.target_temperature_low = in_range(p, caps.min, caps.max)?;
+                        c.has_target_temperature_low = true;
+                    }
+                    FIELD_TARGET_TEMPERATURE_HIGH if caps.two_point => {
+                        c.target_temperature_high = in_range(p, caps.min, caps.max)?;
+                        c.has_target_temperature_high = true;
+                    }
+                    FIELD_FAN_MODE
+                        if !caps.fan_modes.is_empty() || !caps.custom_fan_modes.is_empty() =>
+                    {
+                        match listed(
+                            e,
+                            "fan mode",
+                            &p.value,
+                            &pb::CLIMATE_FAN_MODES,
+                            &caps.fan_modes,
+                            &caps.custom_fan_modes,
+                        )? {
+                            Listed::Standard(m) => (c.has_fan_mode, c.fan_mode) = (true, m),
+                            Listed::Custom(m) => {
+                                (c.has_custom_fan_mode, c.custom_fan_mode) = (true, m)
+                            }
+                        }
+                    }
+                    FIELD_SWING_MODE if !caps.swing_modes.is_empty() => {
+                        // No custom swing modes exist, so the answer is a standard one.
+                        if let Listed::Standard(m) = listed(
+                            e,
+                            "swing mode",
+                            &p.value,
+                            &pb::CLIMATE_SWING_MODES,
+                            &caps.swing_modes,
+                            &[],
+                        )? {
+                            (c.has_swing_mode, c.swing_mode) = (true, m);
+                        }
+                    }
+                    FIELD_PRESET if !caps.presets.is_empty() || !caps.custom_presets.is_empty() => {
+                        match listed(
+                            e,
+                            "preset",
+                            &p.value,
+                            &pb::CLIMATE_PRESETS,
+                            &caps.presets,
+                            &caps.custom_presets,
+                        )? {
+                            Listed::Standard(m) => (c.has_preset, c.preset) = (true, m),
+                            Listed::Custom(m) => (c.has_custom_preset, c.custom_preset) = (true, m),
+                        }
+                    }
                     other => return Err(bad_field(e, other)),
                 }
             }
             Ok(vec![frame(id::CLIMATE_COMMAND_REQUEST, &c)])
         }
+    }
+}
+
+/// A climate option: one of the protocol's (by number) or one the device named itself.
+enum Listed {
+    Standard(i32),
+    Custom(String),
+}
+
+/// `value` as one of the options the entity lists: a standard name it supports, else one of its
+/// own (exact, case-sensitive, as the device named it). Refused with the options otherwise.
+fn listed(
+    e: &Entity,
+    what: &str,
+    value: &str,
+    names: &[&str],
+    supported: &[i32],
+    custom: &[String],
+) -> Result<Listed, EsphomeError> {
+    if let Some(c) = custom.iter().find(|c| c.as_str() == value.trim()) {
+        return Ok(Listed::Custom(c.clone()));
+    }
+    let offered = || {
+        let mut all: Vec<String> = supported
+            .iter()
+            .filter_map(|n| usize::try_from(*n).ok().and_then(|n| names.get(n)))
+            .map(|n| n.to_string())
+            .collect();
+        all.extend(custom.iter().cloned());
+        all
+    };
+    match pick(names, value, what) {
+        Ok(n) if supported.contains(&n) => Ok(Listed::Standard(n)),
+        _ => Err(unsupported(format!(
+            "{what} {value:?} on climate {:?}, which offers {:?}",
+            e.object_id,
+            offered()
+        ))),
     }
 }
 

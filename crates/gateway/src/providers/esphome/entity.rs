@@ -24,6 +24,11 @@ pub const FIELD_MODE: &str = "mode";
 pub const FIELD_TARGET_TEMPERATURE: &str = "target_temperature";
 pub const FIELD_CURRENT_TEMPERATURE: &str = "current_temperature";
 pub const FIELD_ACTION: &str = "action";
+pub const FIELD_TARGET_TEMPERATURE_LOW: &str = "target_temperature_low";
+pub const FIELD_TARGET_TEMPERATURE_HIGH: &str = "target_temperature_high";
+pub const FIELD_FAN_MODE: &str = "fan_mode";
+pub const FIELD_SWING_MODE: &str = "swing_mode";
+pub const FIELD_PRESET: &str = "preset";
 pub const FIELD_OPTION: &str = "option";
 pub const FIELD_PRESS: &str = "press";
 /// Node payload carrying the node's state (`up`, `down`), as Tasmota's LWT does.
@@ -85,6 +90,16 @@ pub struct Caps {
     pub action: bool,
     /// A climate's `ClimateMode`s.
     pub modes: Vec<i32>,
+    /// A climate with low and high target temperatures.
+    pub two_point: bool,
+    /// A climate's `ClimateFanMode`s and its own named fan modes.
+    pub fan_modes: Vec<i32>,
+    pub custom_fan_modes: Vec<String>,
+    /// A climate's `ClimateSwingMode`s.
+    pub swing_modes: Vec<i32>,
+    /// A climate's `ClimatePreset`s and its own named presets.
+    pub presets: Vec<i32>,
+    pub custom_presets: Vec<String>,
     /// A select's options.
     pub options: Vec<String>,
     /// A lock that opens the door too.
@@ -249,6 +264,13 @@ fn listed(frame: &Frame) -> Result<Option<Entity>, EsphomeError> {
                 current_temperature: e.supports_current_temperature,
                 action: e.supports_action,
                 modes: e.supported_modes,
+                two_point: e.supports_two_point_target_temperature
+                    || e.feature_flags & pb::CLIMATE_TWO_POINT_FLAGS != 0,
+                fan_modes: e.supported_fan_modes,
+                custom_fan_modes: e.supported_custom_fan_modes,
+                swing_modes: e.supported_swing_modes,
+                presets: e.supported_presets,
+                custom_presets: e.supported_custom_presets,
                 min: e.visual_min_temperature,
                 max: e.visual_max_temperature,
                 ..Caps::default()

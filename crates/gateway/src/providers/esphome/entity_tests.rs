@@ -271,6 +271,7 @@ fn states_become_fields() {
             target_temperature: 21.0,
             action: 3,
             missing_state: false,
+            ..Default::default()
         },
     );
     assert_eq!(
@@ -559,4 +560,146 @@ fn wire_bytes_of_a_command() {
     }
     .encode_to_vec();
     assert_eq!(bytes, vec![0x0d, 13, 0, 0, 0, 0x10, 2]);
+}
+
+/// A climate with two target temperatures, fan modes (standard and its own), swing modes and
+/// presets (standard and its own): each is a field, and each can be set, within what it lists.
+#[test]
+fn climate_modes_presets_and_two_targets() {
+    let mut e = Entities::default();
+    got(
+        &mut e,
+        frame(
+            id::LIST_ENTITIES_CLIMATE_RESPONSE,
+            &pb::ListEntitiesClimateResponse {
+                object_id: "ac".into(),
+                key: 20,
+                supported_modes: vec![0, 1, 2],
+                visual_min_temperature: 16.0,
+                visual_max_temperature: 30.0,
+                feature_flags: 2,
+                supported_fan_modes: vec![2, 3, 5],
+                supported_custom_fan_modes: vec!["Turbo".into()],
+                supported_swing_modes: vec![0, 2],
+                supported_presets: vec![0, 5],
+                supported_custom_presets: vec!["Night".into()],
+                ..Default::default()
+            },
+        ),
+    );
+    let p = state(
+        &mut e,
+        id::CLIMATE_STATE_RESPONSE,
+        &pb::ClimateStateResponse {
+            key: 20,
+            mode: 1,
+            target_temperature_low: 19.0,
+            target_temperature_high: 24.5,
+            fan_mode: 3,
+            swing_mode: 2,
+            custom_preset: "Night".into(),
+            preset: 0,
+            ..Default::default()
+        },
+    );
+    let v = values(&p);
+    for want in [
+        ("mode", "heat_cool", "string", ""),
+        ("target_temperature_low", "19", "gauge_float", "°C"),
+        ("target_temperature_high", "24.5", "gauge_float", "°C"),
+        ("fan_mode", "low", "string", ""),
+        ("swing_mode", "vertical", "string", ""),
+        ("preset", "Night", "string", ""),
+    ] {
+        assert!(v.contains(&want), "{want:?} in {v:?}");
+    }
+
+    let c: pb::ClimateCommandRequest = command(
+        &e,
+        id::CLIMATE_COMMAND_REQUEST,
+        &set(
+            "ac",
+            &[
+                ("target_temperature_low", "18"),
+                ("target_temperature_high", "25"),
+                ("fan_mode", "HIGH"),
+                ("swing_mode", "off"),
+                ("preset", "eco"),
+            ],
+        ),
+    );
+    assert_eq!(
+        (c.has_target_temperature_low, c.target_temperature_low),
+        (true, 18.0)
+    );
+    assert_eq!(
+        (c.has_target_temperature_high, c.target_temperature_high),
+        (true, 25.0)
+    );
+    assert_eq!(
+        (c.has_fan_mode, c.fan_mode, c.has_custom_fan_mode),
+        (true, 5, false)
+    );
+    assert_eq!((c.has_swing_mode, c.swing_mode), (true, 0));
+    assert_eq!(
+        (c.has_preset, c.preset, c.has_custom_preset),
+        (true, 5, false)
+    );
+    let c: pb::ClimateCommandRequest = command(
+        &e,
+        id::CLIMATE_COMMAND_REQUEST,
+        &set("ac", &[("fan_mode", "Turbo"), ("preset", "Night")]),
+    );
+    assert_eq!(
+        (
+            c.has_fan_mode,
+            c.has_custom_fan_mode,
+            c.custom_fan_mode.as_str()
+        ),
+        (false, true, "Turbo")
+    );
+    assert_eq!(
+        (c.has_preset, c.has_custom_preset, c.custom_preset.as_str()),
+        (false, true, "Night")
+    );
+    // What it does not list is refused, with what it offers.
+    refused(
+        &e,
+        &set("ac", &[("fan_mode", "quiet")]),
+        r#"offers ["auto", "low", "high", "Turbo"]"#,
+    );
+    refused(&e, &set("ac", &[("swing_mode", "both")]), "offers");
+    refused(&e, &set("ac", &[("preset", "away")]), "offers");
+    refused(
+        &e,
+        &set("ac", &[("target_temperature_low", "5")]),
+        "outside",
+    );
+
+    // A climate without them has no such fields and refuses such sets.
+    got(
+        &mut e,
+        frame(
+            id::LIST_ENTITIES_CLIMATE_RESPONSE,
+            &pb::ListEntitiesClimateResponse {
+                object_id: "plain".into(),
+                key: 21,
+                ..Default::default()
+            },
+        ),
+    );
+    let p = state(
+        &mut e,
+        id::CLIMATE_STATE_RESPONSE,
+        &pb::ClimateStateResponse {
+            key: 21,
+            fan_mode: 3,
+            ..Default::default()
+        },
+    );
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["mode", "target_temperature"]);
+    for f in ["fan_mode", "swing_mode", "preset", "target_temperature_low"] {
+        refused(&e, &set("plain", &[(f, "x")]), "writable");
+    }
 }

@@ -162,6 +162,8 @@ pub struct ListEntitiesClimateResponse {
     pub name: String,
     #[prost(bool, tag = "5")]
     pub supports_current_temperature: bool,
+    #[prost(bool, tag = "6")]
+    pub supports_two_point_target_temperature: bool,
     #[prost(int32, repeated, tag = "7")]
     pub supported_modes: Vec<i32>,
     #[prost(float, tag = "8")]
@@ -170,6 +172,19 @@ pub struct ListEntitiesClimateResponse {
     pub visual_max_temperature: f32,
     #[prost(bool, tag = "12")]
     pub supports_action: bool,
+    #[prost(int32, repeated, tag = "13")]
+    pub supported_fan_modes: Vec<i32>,
+    #[prost(int32, repeated, tag = "14")]
+    pub supported_swing_modes: Vec<i32>,
+    #[prost(string, repeated, tag = "15")]
+    pub supported_custom_fan_modes: Vec<String>,
+    #[prost(int32, repeated, tag = "16")]
+    pub supported_presets: Vec<i32>,
+    #[prost(string, repeated, tag = "17")]
+    pub supported_custom_presets: Vec<String>,
+    /// `ClimateFeature` bits (newer firmware): 2 supports, 4 requires two-point targets.
+    #[prost(uint32, tag = "27")]
+    pub feature_flags: u32,
     /// `TemperatureUnit`: celsius 0, fahrenheit 1, kelvin 2.
     #[prost(int32, tag = "28")]
     pub temperature_unit: i32,
@@ -198,6 +213,22 @@ pub const CLIMATE_ACTIONS: [&str; 8] = [
     "defrosting",
 ];
 
+/// `ClimateFanMode` by number.
+pub const CLIMATE_FAN_MODES: [&str; 10] = [
+    "on", "off", "auto", "low", "medium", "high", "middle", "focus", "diffuse", "quiet",
+];
+
+/// `ClimateSwingMode` by number.
+pub const CLIMATE_SWING_MODES: [&str; 4] = ["off", "both", "vertical", "horizontal"];
+
+/// `ClimatePreset` by number.
+pub const CLIMATE_PRESETS: [&str; 8] = [
+    "none", "home", "away", "boost", "comfort", "eco", "sleep", "activity",
+];
+
+/// `ClimateFeature` bits that mean two target temperatures (low and high).
+pub const CLIMATE_TWO_POINT_FLAGS: u32 = 2 | 4;
+
 /// `TemperatureUnit` by number, as a field unit.
 pub const TEMPERATURE_UNITS: [&str; 3] = ["°C", "°F", "K"];
 
@@ -211,8 +242,22 @@ pub struct ClimateStateResponse {
     pub current_temperature: f32,
     #[prost(float, tag = "4")]
     pub target_temperature: f32,
+    #[prost(float, tag = "5")]
+    pub target_temperature_low: f32,
+    #[prost(float, tag = "6")]
+    pub target_temperature_high: f32,
     #[prost(int32, tag = "8")]
     pub action: i32,
+    #[prost(int32, tag = "9")]
+    pub fan_mode: i32,
+    #[prost(int32, tag = "10")]
+    pub swing_mode: i32,
+    #[prost(string, tag = "11")]
+    pub custom_fan_mode: String,
+    #[prost(int32, tag = "12")]
+    pub preset: i32,
+    #[prost(string, tag = "13")]
+    pub custom_preset: String,
     #[prost(bool, tag = "17")]
     pub missing_state: bool,
 }
@@ -229,6 +274,34 @@ pub struct ClimateCommandRequest {
     pub has_target_temperature: bool,
     #[prost(float, tag = "5")]
     pub target_temperature: f32,
+    #[prost(bool, tag = "6")]
+    pub has_target_temperature_low: bool,
+    #[prost(float, tag = "7")]
+    pub target_temperature_low: f32,
+    #[prost(bool, tag = "8")]
+    pub has_target_temperature_high: bool,
+    #[prost(float, tag = "9")]
+    pub target_temperature_high: f32,
+    #[prost(bool, tag = "12")]
+    pub has_fan_mode: bool,
+    #[prost(int32, tag = "13")]
+    pub fan_mode: i32,
+    #[prost(bool, tag = "14")]
+    pub has_swing_mode: bool,
+    #[prost(int32, tag = "15")]
+    pub swing_mode: i32,
+    #[prost(bool, tag = "16")]
+    pub has_custom_fan_mode: bool,
+    #[prost(string, tag = "17")]
+    pub custom_fan_mode: String,
+    #[prost(bool, tag = "18")]
+    pub has_preset: bool,
+    #[prost(int32, tag = "19")]
+    pub preset: i32,
+    #[prost(bool, tag = "20")]
+    pub has_custom_preset: bool,
+    #[prost(string, tag = "21")]
+    pub custom_preset: String,
 }
 
 #[derive(Clone, PartialEq, Message)]

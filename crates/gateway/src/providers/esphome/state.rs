@@ -163,6 +163,37 @@ pub(super) fn payloads(e: &Entity, frame: &Frame) -> Result<Option<Vec<Payload>>
             if caps.action {
                 out.push(text(FIELD_ACTION, named(&pb::CLIMATE_ACTIONS, s.action)));
             }
+            if caps.two_point {
+                for (key, v) in [
+                    (FIELD_TARGET_TEMPERATURE_LOW, s.target_temperature_low),
+                    (FIELD_TARGET_TEMPERATURE_HIGH, s.target_temperature_high),
+                ] {
+                    finite(key, v, &caps.unit, &mut out);
+                }
+            }
+            // A custom mode, when the device reports one, is the mode in force.
+            if !caps.fan_modes.is_empty() || !caps.custom_fan_modes.is_empty() {
+                let mode = if s.custom_fan_mode.is_empty() {
+                    named(&pb::CLIMATE_FAN_MODES, s.fan_mode)
+                } else {
+                    s.custom_fan_mode
+                };
+                out.push(text(FIELD_FAN_MODE, mode));
+            }
+            if !caps.swing_modes.is_empty() {
+                out.push(text(
+                    FIELD_SWING_MODE,
+                    named(&pb::CLIMATE_SWING_MODES, s.swing_mode),
+                ));
+            }
+            if !caps.presets.is_empty() || !caps.custom_presets.is_empty() {
+                let preset = if s.custom_preset.is_empty() {
+                    named(&pb::CLIMATE_PRESETS, s.preset)
+                } else {
+                    s.custom_preset
+                };
+                out.push(text(FIELD_PRESET, preset));
+            }
         }
         Kind::Lock => {
             let s: pb::LockStateResponse = decode(frame)?;
