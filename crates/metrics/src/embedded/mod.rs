@@ -347,4 +347,52 @@ mod tests {
         assert_eq!((stats.buffered, stats.dropped, stats.written), (0, 7, 10));
         store.close().await.unwrap();
     }
+
+    /// A commit failed on I/O and the reopen that follows fails too (the file cannot be opened
+    /// yet: here a directory stands where it was). The store stays broken, not closed: every
+    /// flush tries the open again, and once the file is back the next flush reopens it and
+    /// writes what waited, nothing dropped. Without the retry a failed reopen left no handle
+    /// and every later flush answered `Closed`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_reopen_is_tried_again_at_the_next_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EmbeddedMetricsConfig {
+            // Only the test's flushes commit.
+            flush_interval: "1h".into(),
+            ..Default::default()
+        };
+        let store = EmbeddedMetricStore::open(&config, dir.path())
+            .await
+            .unwrap();
+        store.write(points(3)).await.unwrap();
+        store.flush().await.unwrap();
+
+        // What a commit that failed on I/O leaves behind, and a file that cannot be opened.
+        store.shared.broken.store(true, Ordering::Release);
+        let file = dir.path().join(DATABASE_FILE);
+        let aside = file.with_extension("aside");
+        std::fs::rename(&file, &aside).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        store.write(points(2)).await.unwrap();
+        for attempt in 0..2 {
+            let e = store.flush().await.expect_err("the file cannot be opened");
+            assert!(
+                !matches!(e, MetricError::Closed),
+                "attempt {attempt}: the store gave up: {e}"
+            );
+        }
+        assert!(store.shared.broken.load(Ordering::Acquire));
+
+        std::fs::remove_dir(&file).unwrap();
+        std::fs::rename(&aside, &file).unwrap();
+        store.write(points(4)).await.unwrap();
+        store.flush().await.unwrap();
+        let stats = store.stats();
+        assert_eq!(
+            (stats.written, stats.dropped, stats.buffered),
+            (3 + 2 + 4, 0, 0)
+        );
+        assert!(!store.shared.broken.load(Ordering::Acquire));
+        store.close().await.unwrap();
+    }
 }
