@@ -197,6 +197,25 @@ async fn esphome_device_through_the_real_binary() {
     );
     wait_field(&api, "esp.kitchen.ac.target_temperature_low", json!(17.5)).await;
 
+    // A lock that wants a code gets it from the set; a fan's preset.
+    wait_field(&api, "esp.kitchen.safe.state", json!("locked")).await;
+    api.action("field:esp.kitchen.safe.state", "unlock 1234")
+        .await;
+    let c = device.next("command").await;
+    assert_eq!(
+        c["fields"],
+        json!({"key": 6, "has_code": true, "code": "1234"})
+    ); // LOCK_UNLOCK is 0: not on the wire
+    wait_field(&api, "esp.kitchen.safe.state", json!("unlocked")).await;
+    wait_field(&api, "esp.kitchen.vent.preset", json!("none")).await;
+    api.action("field:esp.kitchen.vent.preset", "Breeze").await;
+    let c = device.next("command").await;
+    assert_eq!(
+        c["fields"],
+        json!({"key": 7, "has_preset_mode": true, "preset_mode": "Breeze"})
+    );
+    wait_field(&api, "esp.kitchen.vent.preset", json!("Breeze")).await;
+
     // The device goes away: the node goes down, the gateway stays up. It comes back on the same
     // port: the node is up again with the device's state.
     let port = device.stop().await;

@@ -3,7 +3,8 @@
 It speaks the plaintext native API with the messages aioesphomeapi generates from ESPHome's
 api.proto (an implementation independent of Switchyard's hand-written ones): hello, password
 login, device info, an entity list (sensor, switch, RGB light, lock, climate with two target
-temperatures, fan/swing modes and presets), states, pings, and
+temperatures, fan/swing modes and presets, a lock that wants a code, a fan with presets),
+states, pings, and
 commands that change its state. It prints one JSON line per event on stdout for the test:
 {"event": "listening", "port": N}, {"event": "connected"}, and {"event": "command", "type":
 "SwitchCommandRequest", "fields": {...}} for every command it decoded.
@@ -32,6 +33,8 @@ class Device:
         self.relay = False
         self.lamp = {"state": False, "brightness": 0.5, "rgb": (1.0, 1.0, 1.0)}
         self.lock = pb.LOCK_STATE_LOCKED
+        self.safe = pb.LOCK_STATE_LOCKED
+        self.vent_preset = ""
         self.ac = {"mode": pb.CLIMATE_MODE_HEAT_COOL, "low": 19.0, "high": 24.0,
                    "fan_mode": pb.CLIMATE_FAN_LOW, "custom_fan_mode": "",
                    "swing_mode": pb.CLIMATE_SWING_OFF, "preset": pb.CLIMATE_PRESET_NONE,
@@ -55,6 +58,10 @@ class Device:
                 supported_swing_modes=[pb.CLIMATE_SWING_OFF, pb.CLIMATE_SWING_VERTICAL],
                 supported_presets=[pb.CLIMATE_PRESET_NONE, pb.CLIMATE_PRESET_ECO],
                 supported_custom_presets=["Night"]),
+            pb.ListEntitiesLockResponse(object_id="safe", key=6, name="Safe", requires_code=True,
+                                        code_format=r"^\d{4}$"),
+            pb.ListEntitiesFanResponse(object_id="vent", key=7, name="Vent",
+                                       supported_preset_modes=["Sleep", "Breeze"]),
         ]
 
     def states(self):
@@ -71,6 +78,8 @@ class Device:
                 target_temperature_high=self.ac["high"], fan_mode=self.ac["fan_mode"],
                 custom_fan_mode=self.ac["custom_fan_mode"], swing_mode=self.ac["swing_mode"],
                 preset=self.ac["preset"], custom_preset=self.ac["custom_preset"]),
+            pb.LockStateResponse(key=6, state=self.safe),
+            pb.FanStateResponse(key=7, state=True, preset_mode=self.vent_preset),
         ]
 
     def command(self, msg):
@@ -104,6 +113,14 @@ class Device:
                 ac["preset"], ac["custom_preset"] = msg.preset, ""
             if msg.has_custom_preset:
                 ac["custom_preset"] = msg.custom_preset
+        elif isinstance(msg, pb.FanCommandRequest):
+            if msg.has_preset_mode:
+                self.vent_preset = msg.preset_mode
+        elif isinstance(msg, pb.LockCommandRequest) and msg.key == 6:
+            # The safe obeys only with its code.
+            if msg.has_code and msg.code == "1234":
+                self.safe = {pb.LOCK_LOCK: pb.LOCK_STATE_LOCKED,
+                             pb.LOCK_UNLOCK: pb.LOCK_STATE_UNLOCKED}.get(msg.command, self.safe)
         elif isinstance(msg, pb.LockCommandRequest):
             self.lock = {pb.LOCK_LOCK: pb.LOCK_STATE_LOCKED,
                          pb.LOCK_UNLOCK: pb.LOCK_STATE_UNLOCKED}.get(msg.command, self.lock)

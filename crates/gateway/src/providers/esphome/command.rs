@@ -18,7 +18,7 @@ fn bad_field(e: &Entity, key: &str) -> EsphomeError {
     let writable = match e.kind {
         Kind::Switch => "state",
         Kind::Light => "state, brightness, rgb, color_temperature",
-        Kind::Fan => "state, speed, oscillating, direction",
+        Kind::Fan => "state, speed, oscillating, direction, preset",
         Kind::Cover => "state (open/close/stop), position, tilt",
         Kind::Climate => {
             "mode, target_temperature, target_temperature_low/high, fan_mode, swing_mode, preset"
@@ -26,7 +26,7 @@ fn bad_field(e: &Entity, key: &str) -> EsphomeError {
         Kind::Number => "value",
         Kind::Select => "option",
         Kind::Button => "press",
-        Kind::Lock => "state (lock/unlock/open)",
+        Kind::Lock => "state (lock/unlock/open, then the code if it wants one)",
         Kind::Sensor | Kind::BinarySensor | Kind::TextSensor => {
             return unsupported(format!(
                 "a set of read-only {} {:?}",
@@ -169,7 +169,12 @@ pub(super) fn frames(e: &Entity, payloads: &[Payload]) -> Result<Vec<Frame>, Esp
         }),
         Kind::Lock => each(&|p| match p.key.as_str() {
             FIELD_STATE => {
-                let v = match p.value.trim().to_ascii_lowercase().as_str() {
+                // `unlock 1234`: the command, then the code of a lock that wants one.
+                let (word, code) = match p.value.trim().split_once(char::is_whitespace) {
+                    Some((w, c)) => (w, c.trim()),
+                    None => (p.value.trim(), ""),
+                };
+                let v = match word.to_ascii_lowercase().as_str() {
                     "locked" => "lock".to_string(),
                     "unlocked" => "unlock".to_string(),
                     other => other.to_string(),
@@ -181,9 +186,20 @@ pub(super) fn frames(e: &Entity, payloads: &[Payload]) -> Result<Vec<Frame>, Esp
                         e.object_id
                     )));
                 }
+                if caps.requires_code && code.is_empty() {
+                    return Err(unsupported(format!(
+                        "lock {:?} wants a code: send `{v} <code>`",
+                        e.object_id
+                    )));
+                }
                 Ok(frame(
                     id::LOCK_COMMAND_REQUEST,
-                    &pb::LockCommandRequest { key, command },
+                    &pb::LockCommandRequest {
+                        key,
+                        command,
+                        has_code: !code.is_empty(),
+                        code: code.to_string(),
+                    },
                 ))
             }
             other => Err(bad_field(e, other)),
@@ -220,6 +236,17 @@ pub(super) fn frames(e: &Entity, payloads: &[Payload]) -> Result<Vec<Frame>, Esp
             for p in payloads {
                 match p.key.as_str() {
                     FIELD_STATE => (c.has_state, c.state) = (true, parse_bool(&p.value)?),
+                    FIELD_PRESET if !caps.custom_presets.is_empty() => {
+                        match caps.custom_presets.iter().find(|m| **m == p.value.trim()) {
+                            Some(m) => (c.has_preset_mode, c.preset_mode) = (true, m.clone()),
+                            None => {
+                                return Err(unsupported(format!(
+                                    "preset {:?} on fan {:?}, which offers {:?}",
+                                    p.value, e.object_id, caps.custom_presets
+                                )));
+                            }
+                        }
+                    }
                     FIELD_SPEED if caps.speed_count > 0 => {
                         let f = fraction(p)?;
                         if f == 0.0 {

@@ -104,6 +104,8 @@ pub struct Caps {
     pub options: Vec<String>,
     /// A lock that opens the door too.
     pub open: bool,
+    /// A lock that wants a code with each command.
+    pub requires_code: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -239,6 +241,8 @@ fn listed(frame: &Frame) -> Result<Option<Entity>, EsphomeError> {
                 } else {
                     0
                 },
+                // A fan's preset modes are all its own names.
+                custom_presets: e.supported_preset_modes,
                 ..Caps::default()
             };
             entity(Kind::Fan, e.key, e.object_id, e.name, caps)
@@ -299,6 +303,7 @@ fn listed(frame: &Frame) -> Result<Option<Entity>, EsphomeError> {
             let e: pb::ListEntitiesLockResponse = decode(frame)?;
             let caps = Caps {
                 open: e.supports_open,
+                requires_code: e.requires_code,
                 ..Caps::default()
             };
             entity(Kind::Lock, e.key, e.object_id, e.name, caps)

@@ -231,6 +231,7 @@ fn states_become_fields() {
             oscillating: true,
             direction: 1,
             speed_level: 2,
+            ..Default::default()
         },
     );
     assert_eq!(
@@ -557,6 +558,7 @@ fn wire_bytes_of_a_command() {
     let bytes = pb::LockCommandRequest {
         key: 13,
         command: 2,
+        ..Default::default()
     }
     .encode_to_vec();
     assert_eq!(bytes, vec![0x0d, 13, 0, 0, 0, 0x10, 2]);
@@ -702,4 +704,82 @@ fn climate_modes_presets_and_two_targets() {
     for f in ["fan_mode", "swing_mode", "preset", "target_temperature_low"] {
         refused(&e, &set("plain", &[(f, "x")]), "writable");
     }
+}
+
+/// A fan's preset modes (its own names) are a field and can be set; a lock that wants a code
+/// gets it from the set (`unlock 1234`) and refuses a command without one.
+#[test]
+fn fan_presets_and_lock_codes() {
+    let mut e = Entities::default();
+    got(
+        &mut e,
+        frame(
+            id::LIST_ENTITIES_FAN_RESPONSE,
+            &pb::ListEntitiesFanResponse {
+                object_id: "vent".into(),
+                key: 30,
+                supported_preset_modes: vec!["Sleep".into(), "Breeze".into()],
+                ..Default::default()
+            },
+        ),
+    );
+    got(
+        &mut e,
+        frame(
+            id::LIST_ENTITIES_LOCK_RESPONSE,
+            &pb::ListEntitiesLockResponse {
+                object_id: "safe".into(),
+                key: 31,
+                requires_code: true,
+                ..Default::default()
+            },
+        ),
+    );
+    let fan = |preset: &str| pb::FanStateResponse {
+        key: 30,
+        state: true,
+        preset_mode: preset.into(),
+        ..Default::default()
+    };
+    let p = state(&mut e, id::FAN_STATE_RESPONSE, &fan("Breeze"));
+    assert!(
+        values(&p).contains(&("preset", "Breeze", "string", "")),
+        "{p:?}"
+    );
+    let p = state(&mut e, id::FAN_STATE_RESPONSE, &fan(""));
+    assert!(
+        values(&p).contains(&("preset", "none", "string", "")),
+        "{p:?}"
+    );
+    let c: pb::FanCommandRequest = command(
+        &e,
+        id::FAN_COMMAND_REQUEST,
+        &set("vent", &[("preset", "Sleep")]),
+    );
+    assert_eq!((c.has_preset_mode, c.preset_mode.as_str()), (true, "Sleep"));
+    refused(
+        &e,
+        &set("vent", &[("preset", "Turbo")]),
+        r#"offers ["Sleep", "Breeze"]"#,
+    );
+
+    let c: pb::LockCommandRequest = command(
+        &e,
+        id::LOCK_COMMAND_REQUEST,
+        &set("safe", &[("state", "unlock  1234 ")]),
+    );
+    assert_eq!((c.command, c.has_code, c.code.as_str()), (0, true, "1234"));
+    refused(
+        &e,
+        &set("safe", &[("state", "lock")]),
+        "wants a code: send `lock <code>`",
+    );
+    // A lock without a code: the plain command, no code on the wire.
+    let plain = sample();
+    let c: pb::LockCommandRequest = command(
+        &plain,
+        id::LOCK_COMMAND_REQUEST,
+        &set("front", &[("state", "lock")]),
+    );
+    assert!(!c.has_code && c.code.is_empty());
 }

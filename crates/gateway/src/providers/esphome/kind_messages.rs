@@ -62,6 +62,8 @@ pub struct ListEntitiesFanResponse {
     pub supports_direction: bool,
     #[prost(int32, tag = "8")]
     pub supported_speed_count: i32,
+    #[prost(string, repeated, tag = "12")]
+    pub supported_preset_modes: Vec<String>,
 }
 
 /// `FanDirection`: forward 0, reverse 1.
@@ -80,6 +82,9 @@ pub struct FanStateResponse {
     /// 1 ..= `supported_speed_count`.
     #[prost(int32, tag = "6")]
     pub speed_level: i32,
+    /// Empty: no preset.
+    #[prost(string, tag = "7")]
+    pub preset_mode: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -102,6 +107,10 @@ pub struct FanCommandRequest {
     pub has_speed_level: bool,
     #[prost(int32, tag = "11")]
     pub speed_level: i32,
+    #[prost(bool, tag = "12")]
+    pub has_preset_mode: bool,
+    #[prost(string, tag = "13")]
+    pub preset_mode: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -402,4 +411,8 @@ pub struct LockCommandRequest {
     pub key: u32,
     #[prost(int32, tag = "2")]
     pub command: i32,
+    #[prost(bool, tag = "3")]
+    pub has_code: bool,
+    #[prost(string, tag = "4")]
+    pub code: String,
 }

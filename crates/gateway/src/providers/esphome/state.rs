@@ -122,6 +122,14 @@ pub(super) fn payloads(e: &Entity, frame: &Frame) -> Result<Option<Vec<Payload>>
                 };
                 out.push(text(FIELD_DIRECTION, d));
             }
+            if !caps.custom_presets.is_empty() {
+                let preset = if s.preset_mode.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.preset_mode
+                };
+                out.push(text(FIELD_PRESET, preset));
+            }
         }
         Kind::Cover => {
             let s: pb::CoverStateResponse = decode(frame)?;

@@ -383,13 +383,13 @@ fn messages_match_aioesphomeapi() {
         "AuthenticationRequest": hex(pb::ConnectRequest { password: "pw".into() }.encode_to_vec()),
         "SwitchCommandRequest": hex(pb::SwitchCommandRequest { key: 0xDEADBEEF, state: true }.encode_to_vec()),
         "LightCommandRequest": hex(pb::LightCommandRequest { key: 7, has_state: true, state: true, has_brightness: true, brightness: 0.25, ..Default::default() }.encode_to_vec()),
-        "FanCommandRequest": hex(pb::FanCommandRequest { key: 10, has_state: true, state: true, has_oscillating: true, oscillating: true, has_direction: true, direction: 1, has_speed_level: true, speed_level: 2 }.encode_to_vec()),
+        "FanCommandRequest": hex(pb::FanCommandRequest { key: 10, has_state: true, state: true, has_oscillating: true, oscillating: true, has_direction: true, direction: 1, has_speed_level: true, speed_level: 2, ..Default::default() }.encode_to_vec()),
         "CoverCommandRequest": hex(pb::CoverCommandRequest { key: 11, has_position: true, position: 0.5, has_tilt: true, tilt: 0.25, stop: true }.encode_to_vec()),
         "ClimateCommandRequest": hex(pb::ClimateCommandRequest { key: 12, has_mode: true, mode: 6, has_target_temperature: true, target_temperature: 22.5, ..Default::default() }.encode_to_vec()),
         "NumberCommandRequest": hex(pb::NumberCommandRequest { key: 13, state: 12.5 }.encode_to_vec()),
         "SelectCommandRequest": hex(pb::SelectCommandRequest { key: 14, state: "eco".into() }.encode_to_vec()),
         "ButtonCommandRequest": hex(pb::KeyOnly { key: 16 }.encode_to_vec()),
-        "LockCommandRequest": hex(pb::LockCommandRequest { key: 15, command: 2 }.encode_to_vec()),
+        "LockCommandRequest": hex(pb::LockCommandRequest { key: 15, command: 2, ..Default::default() }.encode_to_vec()),
     });
     let ours = json!({
         "LightCommandRequest2": hex(pb::LightCommandRequest { key: 8, has_rgb: true, red: 1.0, green: 0.5, blue: 0.25, has_color_temperature: true, color_temperature: 250.0, ..Default::default() }.encode_to_vec()),
