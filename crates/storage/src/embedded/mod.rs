@@ -167,11 +167,11 @@ impl EmbeddedStorage {
         Ok(())
     }
 
-    fn get_doc(&self, kind: EntityKind, id: &str) -> Result<Option<Value>, StorageError> {
+    fn get_doc(&self, kind: EntityKind, id: &str) -> Result<Option<Arc<Value>>, StorageError> {
         let generation = {
             let mut cache = self.shared.cache.lock();
             if let Some(doc) = cache.get(kind, id) {
-                return Ok(Some(Value::clone(&doc)));
+                return Ok(Some(doc));
             }
             cache.generation()
         };
@@ -191,7 +191,7 @@ impl EmbeddedStorage {
             .cache
             .lock()
             .fill(generation, kind, id, doc.clone(), size);
-        Ok(Some(Arc::unwrap_or_clone(doc)))
+        Ok(Some(doc))
     }
 
     fn export_all(&self) -> Result<Snapshot, StorageError> {
@@ -239,6 +239,16 @@ impl Storage for EmbeddedStorage {
     }
 
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<Value>, StorageError> {
+        self.check_open()?;
+        Ok(self.get_doc(kind, id)?.map(Arc::unwrap_or_clone))
+    }
+
+    /// The cached document itself, not a copy (the cache never changes a document in place).
+    async fn get_shared(
+        &self,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Option<Arc<Value>>, StorageError> {
         self.check_open()?;
         self.get_doc(kind, id)
     }

@@ -227,3 +227,40 @@ async fn write_until_killed(dir: &Path) {
         writer.await.unwrap();
     }
 }
+
+/// `get_shared` hands out the cached document: the same content as `get`, and a later write
+/// gives a new one without changing the one handed out.
+#[tokio::test]
+async fn shared_reads_see_writes_and_stay_unchanged() {
+    let dirs = Dirs::new();
+    let dir = dirs.fresh();
+    let s = open(&dir).await;
+    let id = "gw.1.2.t";
+    s.upsert(EntityKind::Field, json!({"id": id, "v": 1}))
+        .await
+        .unwrap();
+    let first = s.get_shared(EntityKind::Field, id).await.unwrap().unwrap();
+    assert_eq!(*first, json!({"id": id, "v": 1}));
+    s.upsert(EntityKind::Field, json!({"id": id, "v": 2}))
+        .await
+        .unwrap();
+    let second = s.get_shared(EntityKind::Field, id).await.unwrap().unwrap();
+    assert_eq!(*second, json!({"id": id, "v": 2}));
+    assert_eq!(*first, json!({"id": id, "v": 1}));
+    assert_eq!(
+        s.get(EntityKind::Field, id).await.unwrap(),
+        Some(json!({"id": id, "v": 2}))
+    );
+    s.close().await.unwrap();
+    // Reopened: nothing cached, read from the file.
+    let s = open(&dir).await;
+    let third = s.get_shared(EntityKind::Field, id).await.unwrap().unwrap();
+    assert_eq!(*third, json!({"id": id, "v": 2}));
+    assert!(
+        s.get_shared(EntityKind::Field, "gw.1.2.x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.close().await.unwrap();
+}
