@@ -257,10 +257,21 @@ impl Storage for EmbeddedStorage {
         self.check_open()?;
         let compiled = query.compile()?;
         let shared = &self.shared;
-        shared.guarded(|| {
-            let (txn, irregular) = shared.snapshot(kind)?;
-            query::find(&txn, kind, query, &compiled, &irregular, &shared.cache)
-        })
+        let run = || {
+            shared.guarded(|| {
+                let (txn, irregular) = shared.snapshot(kind)?;
+                query::find(&txn, kind, query, &compiled, &irregular, &shared.cache)
+            })
+        };
+        // A scan of many documents would hold a runtime worker (and the tasks queued on it)
+        // for up to seconds; on a multi-threaded runtime it gives that worker's tasks to another.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread && query::is_long_scan(kind, query) {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        }
     }
 
     async fn clear(&self) -> Result<(), StorageError> {

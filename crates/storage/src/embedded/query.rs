@@ -219,6 +219,13 @@ impl Reader<'_> {
     }
 }
 
+/// Whether `query` reads every document of `kind`, and the kind is one that can hold many
+/// (nodes, sources, fields): a second or so for 100,000 fields.
+pub(crate) fn is_long_scan(kind: EntityKind, query: &Query) -> bool {
+    let reads_all = !query.filters.is_empty() || !query.sort_by.is_empty();
+    parts(kind) > 0 && reads_all && matches!(plan(kind, query), Ok(Plan::Scan))
+}
+
 enum Plan {
     /// `id` equals one plain string.
     Id(String),

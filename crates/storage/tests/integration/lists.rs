@@ -134,6 +134,17 @@ async fn compare(embedded: &dyn Storage, memory: &dyn Storage, when: &str) {
 
 #[tokio::test]
 async fn lists_match_the_in_memory_backend() {
+    lists_match().await;
+}
+
+/// Long scans leave the runtime worker (`block_in_place`), which only a multi-threaded runtime
+/// allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_match_on_many_threads() {
+    lists_match().await;
+}
+
+async fn lists_match() {
     let dirs = Dirs::new();
     let embedded_dir = dirs.fresh();
     let config = EmbeddedConfig::default();
