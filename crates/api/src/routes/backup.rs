@@ -156,6 +156,20 @@ async fn key(state: &ApiState) -> Result<ArchiveKey, ApiError> {
         .map_err(ApiError::internal)
 }
 
+/// The storage export on a blocking thread: the embedded backend reads its whole snapshot
+/// synchronously, which would otherwise hold a runtime worker (and the ingest tasks queued on
+/// it) for the export's length. `benches/backup_pause.rs` measures the difference.
+async fn export_off_the_workers(
+    backend: std::sync::Arc<dyn switchyard_core::storage::Storage>,
+) -> Result<switchyard_core::storage::Snapshot, ApiError> {
+    let runtime = tokio::runtime::Handle::current();
+    Ok(
+        tokio::task::spawn_blocking(move || runtime.block_on(backend.export()))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??,
+    )
+}
+
 pub async fn run(
     State(state): State<ApiState>,
     query: Result<Query<RunOptions>, axum::extract::rejection::QueryRejection>,
@@ -172,7 +186,7 @@ pub async fn run(
     let include_metrics = from_query.include_metrics || from_body.include_metrics;
     let backend = state.store.backend().clone();
     let backend_name = backend.name();
-    let mut snapshot = backend.export().await?;
+    let mut snapshot = export_off_the_workers(backend).await?;
     let series = if include_metrics {
         Some(
             backup_metrics::collect(&*state.metrics, &snapshot, backup_metrics::MAX_POINTS)
