@@ -8,6 +8,8 @@
 
 #[path = "integration/conformance.rs"]
 mod conformance;
+#[path = "integration/faults.rs"]
+mod faults;
 #[path = "integration/journal.rs"]
 mod journal;
 #[path = "integration/pushdown.rs"]
