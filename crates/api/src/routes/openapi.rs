@@ -158,6 +158,10 @@ fn operation(r: &RouteInfo) -> Value {
             query_param("keyPath", "data repository key path"),
         ]),
         "/api/quickid" => params.push(query_param("id", "a quick-id; repeat for several")),
+        "/api/backup/run" => params.push(query_param(
+            "metrics",
+            "true: add the metric history (or the body {\"includeMetrics\": true})",
+        )),
         "/api/ws" => params.push(query_param("token", "the session or service token")),
         _ => {}
     }
