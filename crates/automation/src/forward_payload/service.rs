@@ -5,13 +5,86 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use switchyard_core::action::{Current, resolve};
+use switchyard_core::bus::BusMessage;
 use switchyard_core::filter::{Filter, Query};
-use switchyard_core::model::{ForwardPayload, find_cycle};
-use switchyard_core::{Event, EventType, QuickId};
+use switchyard_core::model::{Field, ForwardPayload, Node, find_cycle};
+use switchyard_core::{EntityKind, Event, EventType, QuickId};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Recent forwards remembered for hop counting; past it the oldest are forgotten.
 const MAX_CHAINS: usize = 10_000;
+
+/// How long a cached destination field or node is trusted without a storage read. Events keep
+/// the cache current; this only bounds how stale it can get if the bus dropped an event.
+const DESTINATION_TTL: Duration = Duration::from_secs(5);
+
+/// The part of an event read before deciding whether the whole event matters: the entity
+/// document is skipped, not parsed.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventHead {
+    #[serde(rename = "type")]
+    event_type: EventType,
+    entity_quick_id: String,
+}
+
+/// A stored resource as last read or announced, and when it was last read from storage.
+struct Cached<T> {
+    value: Option<T>,
+    read_at: Instant,
+}
+
+/// What a forward needs of its destination (the field, for its metric type, unit and a toggle's
+/// current value; its node, for the sleeping-node hints), kept from the field and node events
+/// instead of two storage reads per forward. Only destinations of loaded forward payloads are
+/// held, so the cache is bounded by the forward-payload table; it is emptied when that reloads.
+#[derive(Default)]
+struct Destinations {
+    /// field quick id (`field:…`) → field
+    fields: HashMap<String, Cached<Field>>,
+    /// node quick id (`node:…`) → node
+    nodes: HashMap<String, Cached<Node>>,
+}
+
+impl Destinations {
+    fn clear(&mut self) {
+        self.fields.clear();
+        self.nodes.clear();
+    }
+
+    /// Takes what an event says about a cached field or node; anything else is ignored.
+    fn apply(&mut self, e: &Event) {
+        match e.entity_type {
+            EntityKind::Field => {
+                if let Some(c) = self.fields.get_mut(&e.entity_quick_id) {
+                    c.value = announced(e);
+                }
+            }
+            EntityKind::Node => {
+                if let Some(c) = self.nodes.get_mut(&e.entity_quick_id) {
+                    c.value = announced(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn holds(&self, quick_id: &str) -> bool {
+        self.fields.contains_key(quick_id) || self.nodes.contains_key(quick_id)
+    }
+}
+
+/// The resource as it is after the event: none once deleted (or if the document does not
+/// decode, which makes the next forward read it from storage instead).
+fn announced<T: serde::de::DeserializeOwned>(e: &Event) -> Option<T> {
+    match e.event_type {
+        EventType::Deleted => None,
+        _ => T::deserialize(&e.entity).ok(),
+    }
+}
 
 pub struct ForwardPayloadService {
     ctx: Arc<Context>,
@@ -33,9 +106,10 @@ impl ForwardPayloadService {
 
     pub async fn run(self, cancel: CancellationToken) {
         let bus = self.ctx.bus.clone();
-        let (mut fields, mut changes) = match async {
+        let (mut fields, mut nodes, mut changes) = match async {
             Ok::<_, switchyard_core::bus::BusError>((
                 bus.subscribe("event.field.*").await?,
+                bus.subscribe("event.node.*").await?,
                 bus.subscribe("event.forward_payload.>").await?,
             ))
         }
@@ -50,16 +124,30 @@ impl ForwardPayloadService {
         let mut routes = self.load().await;
         // destination quick-id → (hops so far, until when an update of it belongs to the chain)
         let mut chains: HashMap<String, (u32, DateTime<Utc>)> = HashMap::new();
+        let mut destinations = Destinations::default();
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                Some(_) = changes.next() => routes = self.load().await,
+                Some(_) = changes.next() => {
+                    routes = self.load().await;
+                    destinations.clear();
+                }
+                Some(m) = nodes.next() => {
+                    if let Some(e) = relevant(&m, |q| destinations.holds(q)) {
+                        destinations.apply(&e);
+                    }
+                }
                 Some(m) = fields.next() => {
-                    let Ok(e) = m.json::<Event>() else { continue };
+                    let Some(e) = relevant(&m, |q| {
+                        destinations.holds(q) || routes.contains_key(q) || chains.contains_key(q)
+                    }) else {
+                        continue;
+                    };
+                    destinations.apply(&e);
                     if !matches!(e.event_type, EventType::Updated | EventType::Created) {
                         continue;
                     }
-                    self.on_field(&routes, &mut chains, &e).await;
+                    self.on_field(&routes, &mut chains, &mut destinations, &e).await;
                 }
                 else => break,
             }
@@ -106,6 +194,7 @@ impl ForwardPayloadService {
         &self,
         routes: &HashMap<String, Vec<ForwardPayload>>,
         chains: &mut HashMap<String, (u32, DateTime<Utc>)>,
+        destinations: &mut Destinations,
         e: &Event,
     ) {
         let now = self.ctx.clock.now();
@@ -127,7 +216,7 @@ impl ForwardPayloadService {
                 tracing::warn!(id = %fp.id, hops, limit, stopped_total = n, "forward payload stopped: hop limit reached");
                 continue;
             }
-            match self.forward(fp, e).await {
+            match self.forward(fp, destinations, e).await {
                 Ok(()) => {
                     if chains.len() >= MAX_CHAINS {
                         chains.retain(|_, (_, until)| *until >= now);
@@ -141,7 +230,12 @@ impl ForwardPayloadService {
         }
     }
 
-    async fn forward(&self, fp: &ForwardPayload, e: &Event) -> Result<(), AutomationError> {
+    async fn forward(
+        &self,
+        fp: &ForwardPayload,
+        destinations: &mut Destinations,
+        e: &Event,
+    ) -> Result<(), AutomationError> {
         let value = e
             .entity
             .pointer("/current/value")
@@ -183,8 +277,63 @@ impl ForwardPayloadService {
                 json!(fp.dst_field_id).to_string() + " is not a field",
             ));
         }
-        crate::action::perform(&self.ctx.store, self.ctx.bus.as_ref(), &dst, &payload, None).await
+        let current = self.current(destinations, &dst).await?;
+        let action = resolve(&dst, &payload, None, &current)?;
+        crate::action::execute(&self.ctx.store, self.ctx.bus.as_ref(), action).await
     }
+
+    /// The destination field and its node, from the cache, read from storage when missing or
+    /// older than [`DESTINATION_TTL`].
+    async fn current(
+        &self,
+        destinations: &mut Destinations,
+        dst: &QuickId,
+    ) -> Result<Current, AutomationError> {
+        let now = Instant::now();
+        let fresh = |read_at: Instant| now.duration_since(read_at) < DESTINATION_TTL;
+        let field_key = QuickId::new(EntityKind::Field, dst.id.clone()).to_string();
+        let node_id = dst.id.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        let node_key = QuickId::new(EntityKind::Node, node_id.clone()).to_string();
+        let field = match destinations.fields.get(&field_key) {
+            Some(c) if fresh(c.read_at) => c.value.clone(),
+            _ => {
+                let value = self.ctx.store.get::<Field>(&dst.id).await?;
+                destinations.fields.insert(
+                    field_key,
+                    Cached {
+                        value: value.clone(),
+                        read_at: now,
+                    },
+                );
+                value
+            }
+        };
+        let node = match destinations.nodes.get(&node_key) {
+            Some(c) if fresh(c.read_at) => c.value.clone(),
+            _ => {
+                let value = self.ctx.store.get::<Node>(&node_id).await?;
+                destinations.nodes.insert(
+                    node_key,
+                    Cached {
+                        value: value.clone(),
+                        read_at: now,
+                    },
+                );
+                value
+            }
+        };
+        Ok(Current { field, node })
+    }
+}
+
+/// The whole event, when its entity is one `wanted` names: the rest are dropped after reading
+/// only their head (most field events concern no forward payload).
+fn relevant(m: &BusMessage, wanted: impl Fn(&str) -> bool) -> Option<Event> {
+    let head = m.json::<EventHead>().ok()?;
+    if head.event_type == EventType::Requested || !wanted(&head.entity_quick_id) {
+        return None;
+    }
+    m.json::<Event>().ok()
 }
 
 fn normalize(quick_id: &str) -> String {
