@@ -15,6 +15,13 @@ mod web;
 use clap::Parser;
 use switchyard_server::config;
 
+/// jemalloc instead of glibc's malloc: under ingest load glibc's allocator took 43 % of the
+/// server's CPU (`_int_malloc`, `malloc_consolidate`, …), and it kept the 20 MiB a password
+/// hash (argon2) had freed, doubling the idle RSS. mimalloc was measured too: a little faster,
+/// but both its 2.x and 3.x lines held that memory. Figures: docs/benchmarks.md.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli::run(cli) {
