@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::bus::Bus;
+use switchyard_core::metrics::MetricStore;
 use switchyard_core::model::{Settings, SystemSettings};
 use switchyard_core::store::Store;
 use switchyard_script::sun::{Location, location_from};
@@ -22,6 +23,8 @@ pub struct Context {
     pub config: AutomationConfig,
     /// Where backups go (`<data_dir>/backups/…`).
     pub data_dir: PathBuf,
+    /// The metric store, where this process runs it (backups that include the history).
+    pub metrics: Option<Arc<dyn MetricStore>>,
 }
 
 impl Context {
@@ -31,6 +34,18 @@ impl Context {
         config: AutomationConfig,
         data_dir: PathBuf,
         clock: Clock,
+    ) -> Result<Arc<Self>, AutomationError> {
+        Self::with_metrics(store, bus, config, data_dir, clock, None)
+    }
+
+    /// As [`Context::new`], with the process's metric store.
+    pub fn with_metrics(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        config: AutomationConfig,
+        data_dir: PathBuf,
+        clock: Clock,
+        metrics: Option<Arc<dyn MetricStore>>,
     ) -> Result<Arc<Self>, AutomationError> {
         let tz = timezone(&config.timezone)?;
         let scripts = ScriptEngine::new(config.script.clone())?;
@@ -53,6 +68,7 @@ impl Context {
             tz,
             config,
             data_dir,
+            metrics,
         }))
     }
 

@@ -263,7 +263,7 @@ async fn a_delayed_action_survives_a_restart_and_fires_once_on_time() {
 }
 
 #[tokio::test]
-async fn backup_writes_an_export_and_keeps_n() {
+async fn backup_writes_an_archive_and_keeps_n() {
     let h = Harness::new(chrono::Utc::now()).await;
     h.put(&relay_field(true)).await;
     h.put(&handler(
@@ -300,8 +300,32 @@ async fn backup_writes_an_export_and_keeps_n() {
         .collect();
     files.sort();
     assert_eq!(files.len(), 2, "{files:?}");
-    let doc: Value = serde_json::from_slice(&std::fs::read(dir.join(&files[1])).unwrap()).unwrap();
-    assert_eq!(doc["entities"]["field"][0]["id"], "gw.1.2.relay");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("nightly_") && f.ends_with(".zip")),
+        "{files:?}"
+    );
+    // The same archive the API makes, so the API's reader (restore's first step) takes it.
+    let file = std::fs::File::open(dir.join(&files[1])).unwrap();
+    let contents = switchyard_api::backup::archive::read(file, 64 << 20).unwrap();
+    assert_eq!(
+        contents.snapshot[&switchyard_core::EntityKind::Field][0]["id"],
+        "gw.1.2.relay"
+    );
+    assert!(contents.manifest.secrets.is_some());
+    assert!(contents.manifest.metrics.is_none());
+    // The history cannot be included where no metric store runs: a clear error.
+    h.put(&handler("bk3", "backup", json!({"includeMetrics": true})))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    send(&h, "bk3", json!({"b": {"type": "backup"}}), json!({})).await;
+    let st = wait_state(&h, "bk3", Status::Error, Duration::from_secs(10)).await;
+    assert!(
+        st.state.message.contains("no metric store"),
+        "{}",
+        st.state.message
+    );
     let refused =
         crate::handlers::handler("bk2", "backup", json!({"targetDirectory": "../escape"}));
     h.put(&refused).await;

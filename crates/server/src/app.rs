@@ -134,12 +134,13 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         node_job.run(cancel.child_token()),
     );
     // Tasks, schedules, handlers and forward payloads: each its own supervised service.
-    let automation = switchyard_automation::Context::new(
+    let automation = switchyard_automation::Context::with_metrics(
         store.clone(),
         bus.clone(),
         cfg.automation.clone(),
         cfg.data_dir.clone(),
         switchyard_automation::Clock::System,
+        Some(metrics.clone()),
     )
     .context("starting automation")?;
     let automation_tasks = vec![

@@ -27,6 +27,8 @@ use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
 pub const MAX_ENTRIES: usize = 10_000;
+/// The file name ending of every archive.
+pub const SUFFIX: &str = ".zip";
 pub const MANIFEST: &str = "backup.json";
 pub const METRICS: &str = "metrics.json";
 pub const FORMAT: &str = "switchyard-backup";

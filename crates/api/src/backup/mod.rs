@@ -2,5 +2,6 @@
 //! history), kept in `<data_dir>/backups/`.
 
 pub mod archive;
+pub mod make;
 pub mod metrics;
 pub mod secrets;

@@ -12,7 +12,8 @@
 
 use super::firmware::{is_safe_file_name, receive_file};
 use super::resources::{announce, parse_ids};
-use crate::backup::archive::{self, ArchiveError, Manifest, SecretsInfo};
+use crate::backup::archive::{self, ArchiveError, SUFFIX, SecretsInfo};
+use crate::backup::make::{self, MakeError};
 use crate::backup::metrics as backup_metrics;
 use crate::backup::secrets::{ArchiveKey, ENCRYPTION, KEY_FILE};
 use crate::error::ApiError;
@@ -28,7 +29,9 @@ use std::path::PathBuf;
 use switchyard_core::storage::document_id;
 use switchyard_core::{EntityKind, Event, EventType};
 
-const SUFFIX: &str = ".zip";
+/// Archives made by `POST /api/backup`; uploads are `uploaded_backup_…`.
+const PREFIX: &str = "switchyard_backup";
+const UPLOADED: &str = "uploaded_backup";
 
 /// Kinds whose restore is announced one event per resource: few, and each runs in a service.
 const ANNOUNCED: [EntityKind; 7] = [
@@ -108,10 +111,18 @@ fn entry_json(e: &Entry) -> Value {
     json!({"id": e.id, "size": e.size, "modifiedOn": e.modified})
 }
 
+/// Keeps the newest `backup_retention` of the API's own archives (made or uploaded here); the
+/// scheduled `backup` handler's archives follow their handler's `retentionCount` instead.
 async fn prune(state: &ApiState) -> Result<Vec<String>, ApiError> {
     let all = entries(state).await?;
+    let ours = all.iter().filter(|e| {
+        [PREFIX, UPLOADED].iter().any(|p| {
+            e.id.strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('_'))
+        })
+    });
     let mut removed = Vec::new();
-    for e in all.iter().skip(state.config.backup_retention.max(1)) {
+    for e in ours.skip(state.config.backup_retention.max(1)) {
         if tokio::fs::remove_file(state.backup_dir().join(&e.id))
             .await
             .is_ok()
@@ -131,15 +142,6 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError
     })))
 }
 
-fn new_id(prefix: &str) -> String {
-    let now = chrono::Utc::now();
-    format!(
-        "{prefix}_{}_{}{SUFFIX}",
-        now.format("%Y%m%d_%H%M%S"),
-        &uuid::Uuid::new_v4().simple().to_string()[..6]
-    )
-}
-
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RunOptions {
@@ -156,20 +158,6 @@ async fn key(state: &ApiState) -> Result<ArchiveKey, ApiError> {
         .map_err(ApiError::internal)
 }
 
-/// The storage export on a blocking thread: the embedded backend reads its whole snapshot
-/// synchronously, which would otherwise hold a runtime worker (and the ingest tasks queued on
-/// it) for the export's length. `benches/backup_pause.rs` measures the difference.
-async fn export_off_the_workers(
-    backend: std::sync::Arc<dyn switchyard_core::storage::Storage>,
-) -> Result<switchyard_core::storage::Snapshot, ApiError> {
-    let runtime = tokio::runtime::Handle::current();
-    Ok(
-        tokio::task::spawn_blocking(move || runtime.block_on(backend.export()))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))??,
-    )
-}
-
 pub async fn run(
     State(state): State<ApiState>,
     query: Result<Query<RunOptions>, axum::extract::rejection::QueryRejection>,
@@ -184,78 +172,25 @@ pub async fn run(
             .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
     };
     let include_metrics = from_query.include_metrics || from_body.include_metrics;
-    let backend = state.store.backend().clone();
-    let backend_name = backend.name();
-    let mut snapshot = export_off_the_workers(backend).await?;
-    let series = if include_metrics {
-        Some(
-            backup_metrics::collect(&*state.metrics, &snapshot, backup_metrics::MAX_POINTS)
-                .await
-                .map_err(|e| {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "metrics_not_backed_up", e)
-                })?,
-        )
-    } else {
-        None
+    let sources = make::Sources {
+        storage: state.store.backend().clone(),
+        metrics: Some(&*state.metrics),
+        data_dir: &state.data_dir,
+        firmware_dir: &state.firmware_dir(),
     };
-    let metric_backend = state.metrics.name();
-    let key = key(&state).await?;
-    let fw_dir = state.firmware_dir();
-    let mut firmware = Vec::new();
-    if let Ok(mut dir) = tokio::fs::read_dir(&fw_dir).await {
-        while let Ok(Some(e)) = dir.next_entry().await {
-            let name = e.file_name().to_string_lossy().to_string();
-            if is_safe_file_name(&name) && e.file_type().await.is_ok_and(|t| t.is_file()) {
-                firmware.push((name, e.path()));
+    let made = make::make(sources, &state.backup_dir(), PREFIX, include_metrics)
+        .await
+        .map_err(|e| match e {
+            MakeError::Storage(e) => e.into(),
+            MakeError::Archive(e) => archive_error(e),
+            MakeError::Metrics(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "metrics_not_backed_up", m)
             }
-        }
-    }
-    let dir = state.backup_dir();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| io_error("creating the backup directory", e))?;
-    let id = new_id("switchyard_backup");
-    let path = dir.join(&id);
-    let tmp = dir.join(format!(".{id}.tmp"));
-    let tmp2 = tmp.clone();
-    let manifest: Result<Manifest, ApiError> = tokio::task::spawn_blocking(move || {
-        key.seal(&mut snapshot).map_err(ApiError::internal)?;
-        let file = std::fs::File::create(&tmp2).map_err(|e| io_error("creating the archive", e))?;
-        let backup = archive::Backup {
-            snapshot: &snapshot,
-            firmware: &firmware,
-            backend: backend_name,
-            secrets: Some(SecretsInfo {
-                encryption: ENCRYPTION.into(),
-                key_id: key.id().to_string(),
-            }),
-            metrics: series.as_deref().map(|s| (metric_backend, s)),
-        };
-        let m = archive::write(std::io::BufWriter::new(&file), &backup).map_err(archive_error)?;
-        file.sync_all()
-            .map_err(|e| io_error("writing the archive", e))?;
-        Ok(m)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    let manifest = match manifest {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-    };
-    tokio::fs::rename(&tmp, &path)
-        .await
-        .map_err(|e| io_error("storing the archive", e))?;
+            MakeError::Io(m) => ApiError::internal(m),
+        })?;
     let removed = prune(&state).await?;
-    let size = tokio::fs::metadata(&path)
-        .await
-        .map(|m| m.len())
-        .unwrap_or(0);
-    tracing::info!(backup = %id, size, "backup made");
     Ok(Json(
-        json!({"id": id, "size": size, "manifest": manifest, "pruned": removed}),
+        json!({"id": made.id, "size": made.size, "manifest": made.manifest, "pruned": removed}),
     ))
 }
 
@@ -313,7 +248,7 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Json<Value>, ApiError> {
     let dir = state.backup_dir();
-    let id = new_id("uploaded_backup");
+    let id = make::new_id(UPLOADED);
     let path = dir.join(&id);
     let (size, sha, _) = receive_file(
         &mut multipart,

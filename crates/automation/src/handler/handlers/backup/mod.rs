@@ -1,23 +1,28 @@
-//! `backup`: writes an export of the whole storage to `<data_dir>/backups/<targetDirectory>/`
-//! and keeps the newest `retentionCount` files of that prefix.
+//! `backup`: makes a backup archive — the same as `POST /api/backup` makes: every resource,
+//! the firmware files, optionally the metric history, secrets sealed with the server's
+//! `secret.key` — in `<data_dir>/backups/<targetDirectory>/`, and keeps the newest
+//! `retentionCount` archives of its prefix there.
 //!
-//! Spec and parameter (the parameter's fields win): `{type: backup, prefix, targetDirectory
-//! (relative, inside the backups folder), retentionCount (default 10), storageExportType json|yaml}`.
-//! The file is `<prefix>_switchyard_backup_<json|yaml>_<YYYYMMDD_HHMMSS>.<ext>` holding
-//! `{createdOn, secrets: {encryption, keyId}, entities: {<kind>: [documents]}}`. Firmware files
-//! are not included. The secrets in configs are sealed with the server's `secret.key` as in API
-//! backup archives (`switchyard_api::backup::secrets`): the file holds none in clear.
+//! Spec and parameter (the parameter's fields win): `{type: backup, prefix (default
+//! `scheduled_backup`), targetDirectory (relative, inside the backups folder; empty: the
+//! folder itself, where the console lists and restores archives), retentionCount (default 10),
+//! includeMetrics (default false), storageExportType}`. The archive is
+//! `<prefix>_<YYYYMMDD_HHMMSS>_<6 hex>.zip` ([`switchyard_api::backup::make`]). Its documents are
+//! JSON; `storageExportType` (MyController's json|yaml choice) is accepted for imported
+//! handlers, and `yaml` is logged as not applied.
 
 use crate::context::Context;
 use crate::error::AutomationError;
 use crate::handler::plugin::{get, text};
 use crate::handler::{HandlerPlugin, Param};
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use switchyard_api::backup::secrets::{ArchiveKey, ENCRYPTION};
-use switchyard_core::storage::Snapshot;
+use switchyard_api::backup::make::{self, Sources};
+
+/// The archive names' default start.
+const DEFAULT_PREFIX: &str = "scheduled_backup";
 
 pub struct Backup {
     spec: Map<String, Value>,
@@ -61,18 +66,27 @@ impl HandlerPlugin for Backup {
         let mut m = self.spec.clone();
         m.extend(param.fields.clone());
         let prefix = match text(&m, "prefix") {
-            p if p.trim().is_empty() => "switchyard".to_string(),
-            p => p.trim().replace(['/', '\\'], "_"),
+            p if p.trim().is_empty() => DEFAULT_PREFIX.to_string(),
+            p => safe_prefix(p.trim())?,
         };
-        let format = match text(&m, "storageExportType").to_ascii_lowercase().as_str() {
-            "" | "json" => "json",
-            "yaml" => "yaml",
+        match text(&m, "storageExportType").to_ascii_lowercase().as_str() {
+            "" | "json" => {}
+            "yaml" => tracing::warn!(
+                "backup: storageExportType yaml is not applied; archives hold JSON documents"
+            ),
             other => {
                 return Err(AutomationError::config(format!(
                     "backup: storageExportType `{other}`: json or yaml"
                 )));
             }
+        }
+        let flag = |key: &str| {
+            get(&m, key).is_some_and(|v| {
+                v.as_bool()
+                    .unwrap_or_else(|| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true")))
+            })
         };
+        let include_metrics = flag("includeMetrics");
         let keep = get(&m, "retentionCount")
             .and_then(|v| {
                 v.as_u64()
@@ -80,102 +94,56 @@ impl HandlerPlugin for Backup {
             })
             .unwrap_or(10)
             .max(1) as usize;
-        let dir = self
-            .ctx
-            .data_dir
-            .join("backups")
-            .join(safe_relative(&text(&m, "targetDirectory"))?);
-        let now = self.ctx.clock.now().with_timezone(&self.ctx.tz);
-        let snapshot = self.ctx.store.backend().export().await?;
-        let data_dir = self.ctx.data_dir.clone();
-        let doc = tokio::task::spawn_blocking(move || sealed_export(&data_dir, snapshot))
-            .await
-            .map_err(|e| AutomationError::Handler(format!("backup: {e}")))??;
-        let doc = json!({"createdOn": now.to_rfc3339(), "secrets": doc.0, "entities": doc.1});
-        let bytes = match format {
-            "yaml" => serde_norway::to_string(&doc)
-                .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?
-                .into_bytes(),
-            _ => serde_json::to_vec_pretty(&doc)
-                .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?,
+        let backups = self.ctx.data_dir.join("backups");
+        let dir = backups.join(safe_relative(&text(&m, "targetDirectory"))?);
+        let sources = Sources {
+            storage: self.ctx.store.backend().clone(),
+            metrics: self.ctx.metrics.as_deref(),
+            data_dir: &self.ctx.data_dir,
+            firmware_dir: &self.ctx.data_dir.join("firmware"),
         };
-        let name = format!(
-            "{prefix}_switchyard_backup_{format}_{}.{format}",
-            now.format("%Y%m%d_%H%M%S")
-        );
-        let start = format!("{prefix}_switchyard_backup_");
-        tokio::task::spawn_blocking(move || write_and_prune(&dir, &name, &bytes, &start, keep))
+        let fail = |e: make::MakeError| AutomationError::Handler(format!("backup: {e}"));
+        make::make(sources, &dir, &prefix, include_metrics)
             .await
-            .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?
+            .map_err(fail)?;
+        make::prune(&dir, &prefix, keep).await.map_err(fail)?;
+        Ok(())
     }
 }
 
-/// The export with its secrets sealed, and what says how.
-fn sealed_export(
-    data_dir: &Path,
-    mut snapshot: Snapshot,
-) -> Result<(Value, Snapshot), AutomationError> {
-    let key = ArchiveKey::load_or_create(data_dir)
-        .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?;
-    key.seal(&mut snapshot)
-        .map_err(|e| AutomationError::Handler(format!("backup: {e}")))?;
-    Ok((
-        json!({"encryption": ENCRYPTION, "keyId": key.id()}),
-        snapshot,
-    ))
-}
-
-fn write_and_prune(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    start: &str,
-    keep: usize,
-) -> Result<(), AutomationError> {
-    let io =
-        |what: &str, e: std::io::Error| AutomationError::Handler(format!("backup: {what}: {e}"));
-    std::fs::create_dir_all(dir).map_err(|e| io(&dir.display().to_string(), e))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| io("writing", e))?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(|e| io("renaming", e))?;
-    let mut ours: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| io("listing", e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.starts_with(start))
+/// A prefix that makes a plain file name (what the API accepts as an archive id).
+fn safe_prefix(prefix: &str) -> Result<String, AutomationError> {
+    let cleaned: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    // Names end in a sortable timestamp, so name order is age order.
-    ours.sort();
-    let excess = ours.len().saturating_sub(keep);
-    for old in &ours[..excess] {
-        std::fs::remove_file(dir.join(old)).map_err(|e| io("pruning", e))?;
+    if cleaned.len() > 64 {
+        return Err(AutomationError::config(format!(
+            "backup: prefix `{prefix}` is longer than 64 characters"
+        )));
     }
-    Ok(())
+    Ok(cleaned)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_core::EntityKind;
 
     #[test]
-    fn the_export_holds_no_secret_in_clear() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut snapshot = Snapshot::new();
-        snapshot.insert(
-            EntityKind::Handler,
-            vec![json!({"id": "mail", "spec": {"host": "h", "password": "s3cret-handler"}})],
+    fn prefixes_and_directories_stay_plain_and_inside() {
+        assert_eq!(safe_prefix("nightly run/1").unwrap(), "nightly_run_1");
+        assert!(safe_prefix(&"x".repeat(65)).is_err());
+        assert!(safe_relative("../etc").is_err());
+        assert!(safe_relative("/abs").is_err());
+        assert_eq!(
+            safe_relative("weekly/a").unwrap(),
+            PathBuf::from("weekly/a")
         );
-        let (info, sealed) = sealed_export(dir.path(), snapshot.clone()).unwrap();
-        let text = serde_json::to_string(&sealed).unwrap();
-        assert!(
-            !text.contains("s3cret-handler") && text.contains("sy-enc:v1:"),
-            "{text}"
-        );
-        let key = ArchiveKey::load_or_create(dir.path()).unwrap();
-        assert_eq!(info["keyId"], key.id());
-        let mut opened = sealed;
-        assert_eq!(key.open(&mut opened), Ok(1));
-        assert_eq!(opened, snapshot);
     }
 }
