@@ -1,6 +1,7 @@
 use crate::context::Context;
 use crate::error::AutomationError;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,16 +59,12 @@ impl Destinations {
     /// Takes what an event says about a cached field or node; anything else is ignored.
     fn apply(&mut self, e: &Event) {
         match e.entity_type {
-            EntityKind::Field => {
-                if let Some(c) = self.fields.get_mut(&e.entity_quick_id) {
-                    c.value = announced(e);
-                }
-            }
-            EntityKind::Node => {
-                if let Some(c) = self.nodes.get_mut(&e.entity_quick_id) {
-                    c.value = announced(e);
-                }
-            }
+            EntityKind::Field => take(&mut self.fields, &e.entity_quick_id, e.event_type, || {
+                Field::deserialize(&e.entity)
+            }),
+            EntityKind::Node => take(&mut self.nodes, &e.entity_quick_id, e.event_type, || {
+                Node::deserialize(&e.entity)
+            }),
             _ => {}
         }
     }
@@ -77,13 +74,35 @@ impl Destinations {
     }
 }
 
-/// The resource as it is after the event: none once deleted (or if the document does not
-/// decode, which makes the next forward read it from storage instead).
-fn announced<T: serde::de::DeserializeOwned>(e: &Event) -> Option<T> {
-    match e.event_type {
-        EventType::Deleted => None,
-        _ => T::deserialize(&e.entity).ok(),
+/// Updates a cached entry from an event: none once deleted; an entity that does not decode
+/// drops the entry, so the next forward reads it from storage.
+fn take<T>(
+    cache: &mut HashMap<String, Cached<T>>,
+    quick_id: &str,
+    event_type: EventType,
+    decode: impl FnOnce() -> Result<T, serde_json::Error>,
+) {
+    let Some(c) = cache.get_mut(quick_id) else {
+        return;
+    };
+    if event_type == EventType::Deleted {
+        c.value = None;
+        return;
     }
+    match decode() {
+        Ok(v) => c.value = Some(v),
+        Err(_) => {
+            cache.remove(quick_id);
+        }
+    }
+}
+
+/// A field event decoded straight into the field (one pass, no `Value` in between), for an
+/// event that only updates a cached destination.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FieldEvent {
+    entity: Field,
 }
 
 pub struct ForwardPayloadService {
@@ -138,16 +157,30 @@ impl ForwardPayloadService {
                     }
                 }
                 Some(m) = fields.next() => {
-                    let Some(e) = relevant(&m, |q| {
-                        destinations.holds(q) || routes.contains_key(q) || chains.contains_key(q)
-                    }) else {
-                        continue;
-                    };
-                    destinations.apply(&e);
-                    if !matches!(e.event_type, EventType::Updated | EventType::Created) {
+                    let Ok(head) = m.json::<EventHead>() else { continue };
+                    let q = head.entity_quick_id.as_str();
+                    let changed = matches!(head.event_type, EventType::Updated | EventType::Created);
+                    if head.event_type == EventType::Requested {
                         continue;
                     }
-                    self.on_field(&routes, &mut chains, &mut destinations, &e).await;
+                    if routes.contains_key(q) {
+                        let Ok(e) = m.json::<Event>() else { continue };
+                        destinations.apply(&e);
+                        if changed {
+                            self.on_field(&routes, &mut chains, &mut destinations, &e).await;
+                        }
+                        continue;
+                    }
+                    // Not a source: at most a destination's update (a device's echo) and the
+                    // next hop of a chain.
+                    take(&mut destinations.fields, q, head.event_type, || {
+                        m.json::<FieldEvent>()
+                            .map(|e| e.entity)
+                            .map_err(|e| serde::de::Error::custom(e.to_string()))
+                    });
+                    if changed {
+                        chains.remove(q);
+                    }
                 }
                 else => break,
             }
