@@ -10,8 +10,6 @@ mod factory;
 mod lists;
 #[path = "integration/memory.rs"]
 mod memory;
-#[path = "integration/scale.rs"]
-mod scale;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,14 +1,12 @@
-//! S3 of the benchmarks (docs/benchmarks.md) for the storage alone: 100,000 fields, then a
-//! fresh process opens them. Not a test (it asserts nothing about speed); run by hand:
+//! S3 of the benchmarks (docs/benchmarks.md) for the embedded storage alone: 100,000 fields,
+//! then a fresh process opens them and reads, writes and lists as the server does.
 //!
 //! ```text
-//! SWITCHYARD_SCALE_DIR=/tmp/s3 cargo test --release -p switchyard-storage --test integration \
-//!     scale::fill -- --ignored --nocapture
-//! SWITCHYARD_SCALE_DIR=/tmp/s3 cargo test --release -p switchyard-storage --test integration \
-//!     scale::open -- --ignored --nocapture
+//! cargo run --release -p switchyard-bench --bin storage_scale -- fill /tmp/s3
+//! cargo run --release -p switchyard-bench --bin storage_scale -- open /tmp/s3
 //! ```
 //!
-//! Run them as two commands: `open` must start in a process that never held the documents.
+//! Two commands: `open` must start in a process that never held the documents.
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -23,8 +21,14 @@ const SOURCES: usize = 200;
 const TYPES: [&str; 5] = ["V_TEMP", "V_HUM", "V_PRESSURE", "V_LEVEL", "V_VOLTAGE"];
 const GATEWAY: &str = "mysensors-1";
 
-fn dir() -> PathBuf {
-    PathBuf::from(std::env::var("SWITCHYARD_SCALE_DIR").expect("set SWITCHYARD_SCALE_DIR"))
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match (args.first().map(String::as_str), args.get(1)) {
+        (Some("fill"), Some(dir)) => fill(PathBuf::from(dir)).await,
+        (Some("open"), Some(dir)) => open(PathBuf::from(dir)).await,
+        _ => anyhow::bail!("usage: storage_scale fill|open <directory>"),
+    }
 }
 
 /// A field as the MySensors provider stores one (`switchyard_core::model::Field`).
@@ -50,12 +54,8 @@ fn rss_kib(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test]
-#[ignore = "a benchmark driver, run by hand (see the module docs)"]
-async fn fill() {
-    let s = EmbeddedStorage::open(&dir(), &EmbeddedConfig::default())
-        .await
-        .unwrap();
+async fn fill(dir: PathBuf) -> anyhow::Result<()> {
+    let s = EmbeddedStorage::open(&dir, &EmbeddedConfig::default()).await?;
     let started = Instant::now();
     for node in 1..=NODES {
         let mut ops = vec![WriteOp::Upsert(
@@ -75,11 +75,12 @@ async fn fill() {
                 ops.push(WriteOp::Upsert(Field, field(node, source, kind)));
             }
         }
-        s.apply(ops).await.unwrap();
+        s.apply(ops).await?;
     }
-    s.close().await.unwrap();
+    s.close().await?;
     let fields = NODES * SOURCES * TYPES.len();
     println!("filled {fields} fields in {:?}", started.elapsed());
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -87,14 +88,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-#[tokio::test]
-#[ignore = "a benchmark driver, run by hand (see the module docs)"]
-async fn open() {
+async fn open(dir: PathBuf) -> anyhow::Result<()> {
     let before = rss_kib("VmRSS:");
     let started = Instant::now();
-    let s = EmbeddedStorage::open(&dir(), &EmbeddedConfig::default())
-        .await
-        .unwrap();
+    let s = EmbeddedStorage::open(&dir, &EmbeddedConfig::default()).await?;
     let opened = started.elapsed();
     let after_open = rss_kib("VmRSS:");
     // The processor's pattern: read a field, write it back.
@@ -102,8 +99,11 @@ async fn open() {
     for i in 0..2000 {
         let (node, source) = (i % NODES + 1, i % SOURCES);
         let id = format!("{GATEWAY}.{node}.{source}.V_TEMP");
-        let doc = s.get(Field, &id).await.unwrap().expect("filled");
-        s.upsert(Field, doc).await.unwrap();
+        let doc = s
+            .get(Field, &id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{id} missing: run `fill` first"))?;
+        s.upsert(Field, doc).await?;
     }
     let get_put = started.elapsed() / 2000;
     let mut lists = Vec::new();
@@ -113,14 +113,18 @@ async fn open() {
             .filter(Filter::eq("nodeId", (i % NODES + 1).to_string()))
             .page(50, (i * 50 % 1000) as u64);
         let started = Instant::now();
-        let page = s.find(Field, &q).await.unwrap();
+        let page = s.find(Field, &q).await?;
         lists.push(started.elapsed());
-        assert_eq!(page.count, (SOURCES * TYPES.len()) as u64);
-        assert_eq!(page.data.len(), 50);
+        anyhow::ensure!(
+            page.count == (SOURCES * TYPES.len()) as u64 && page.data.len() == 50,
+            "a node's page holds {} of {}",
+            page.data.len(),
+            page.count
+        );
     }
     lists.sort();
     let started = Instant::now();
-    let all = s.find(Field, &Query::all().page(50, 50_000)).await.unwrap();
+    let all = s.find(Field, &Query::all().page(50, 50_000)).await?;
     let unfiltered = started.elapsed();
     let started = Instant::now();
     let scan = s
@@ -128,8 +132,7 @@ async fn open() {
             Field,
             &Query::all().filter(Filter::eq("name", "V_HUM")).page(50, 0),
         )
-        .await
-        .unwrap();
+        .await?;
     let scanned = started.elapsed();
     println!(
         "open {:.1} ms; RSS {} → {} KiB after open, {} KiB at the end (peak {} KiB)",
@@ -153,5 +156,6 @@ async fn open() {
         scan.count,
         scanned.as_secs_f64() * 1000.0
     );
-    s.close().await.unwrap();
+    s.close().await?;
+    Ok(())
 }
