@@ -1,23 +1,84 @@
 //! The inbound loop: frames from the gateway become messages for the processor, echoes complete
 //! acknowledgement waits, requests are answered; meanwhile the periodic discovery broadcast and
 //! the firmware cache purge run here too.
+//!
+//! It runs as two halves joined in one task. The reader parses each frame and matches an echo to
+//! the send waiting for it at once; the handler then emits the frames (echoes too, stored like any
+//! set) and answers requests in the order they were read. So an echo is matched within the send's
+//! `timeout` even while [`crate::ProviderContext::emit`] waits for a processor that has fallen
+//! behind; otherwise the echo would sit behind that wait, and the runtime would resend the set
+//! (more load on a processor already behind).
 
 use super::network::Network;
 use super::ota::PURGE_INTERVAL;
+use super::protocol::RawFrame;
 use super::protocol::mapping::{Inbound as Mapped, frame_to_inbound};
 use super::requests::is_request;
 use crate::error::GatewayError;
 use crate::transport::{FrameSource, Inbound, RawFrame as WireFrame};
 use std::sync::Arc;
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, interval_at};
 
 /// How much of a rejected frame a log line quotes.
 const QUOTE_CHARS: usize = 64;
 
+/// Frames read (and their echoes matched) ahead of the handler. When it is full the reader waits
+/// for room and reads nothing more, as the single loop did before: the transport's own flow
+/// control then slows the gateway, and echoes behind wait too (they may be resent).
+pub(crate) const READ_AHEAD: usize = 1024;
+
 pub(crate) async fn run(
     network: Arc<Network>,
-    mut source: Box<dyn FrameSource>,
+    source: Box<dyn FrameSource>,
 ) -> Result<(), GatewayError> {
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    // When the reader ends (a lost connection) the handler still hands over what was read (each
+    // frame's emit waits at most `INBOUND_WAIT`, as before), then ends; a cancellation (a stop or
+    // restart) ends both at once.
+    let (read, ()) = tokio::join!(read(&network, source, tx), handle(&network, rx));
+    read
+}
+
+async fn read(
+    network: &Network,
+    mut source: Box<dyn FrameSource>,
+    tx: mpsc::Sender<RawFrame>,
+) -> Result<(), GatewayError> {
+    let cancel = network.ctx.cancel().clone();
+    loop {
+        let frame = tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            next = source.next() => match next? {
+                Inbound::Frame(wire) => match network.link.decode(&wire) {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        network.ctx.reject(format!("{e}: {}", quote(&wire)));
+                        continue;
+                    }
+                },
+                Inbound::Rejected(reason) => {
+                    network.ctx.reject(reason);
+                    continue;
+                }
+            },
+        };
+        if frame.ack {
+            network.ctx.acknowledge(&frame.echo_key());
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            sent = tx.send(frame) => {
+                if sent.is_err() {
+                    // The handler only ends on cancellation.
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+async fn handle(network: &Network, mut rx: mpsc::Receiver<RawFrame>) {
     let cancel = network.ctx.cancel().clone();
     let mut discovery = network
         .settings
@@ -26,10 +87,10 @@ pub(crate) async fn run(
     let mut purge = interval_at(Instant::now() + PURGE_INTERVAL, PURGE_INTERVAL);
     loop {
         tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            next = source.next() => match next? {
-                Inbound::Frame(wire) => network.receive(&wire).await,
-                Inbound::Rejected(reason) => network.ctx.reject(reason),
+            _ = cancel.cancelled() => return,
+            frame = rx.recv() => match frame {
+                Some(frame) => network.receive(&frame).await,
+                None => return,
             },
             _ = tick(&mut discovery) => network.discover().await,
             _ = purge.tick() => network.ota.purge(Instant::now()),
@@ -64,18 +125,12 @@ fn quote(wire: &WireFrame) -> String {
 }
 
 impl Network {
-    async fn receive(&self, wire: &WireFrame) {
-        let frame = match self.link.decode(wire) {
-            Ok(f) => f,
-            Err(e) => return self.ctx.reject(format!("{e}: {}", quote(wire))),
-        };
-        if frame.ack {
-            self.ctx.acknowledge(&frame.echo_key());
+    /// A frame the reader parsed (and whose echo it matched already).
+    async fn receive(&self, frame: &RawFrame) {
+        if is_request(frame) {
+            return self.answer(frame).await;
         }
-        if is_request(&frame) {
-            return self.answer(&frame).await;
-        }
-        match frame_to_inbound(self.gateway_id(), &frame) {
+        match frame_to_inbound(self.gateway_id(), frame) {
             Ok(Mapped::Messages(messages)) => {
                 for msg in messages {
                     self.ctx.emit(msg).await;
@@ -89,5 +144,127 @@ impl Network {
             }
             Err(e) => self.ctx.reject(format!("{e}: {frame}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ack::AckWaiters;
+    use crate::context::{INBOUND_WAIT, ProviderContext};
+    use crate::error::TransportError;
+    use crate::message_logger::MessageLogger;
+    use crate::provider::AckRequest;
+    use crate::providers::mysensors::config::Settings;
+    use crate::providers::mysensors::link::Link;
+    use crate::stats::GatewayStats;
+    use crate::transport::FrameSink;
+    use async_trait::async_trait;
+    use std::collections::VecDeque;
+    use std::path::PathBuf;
+    use switchyard_bus::{EmbeddedBus, EmbeddedBusConfig};
+    use switchyard_core::Message;
+    use switchyard_core::bus::Bus;
+    use switchyard_core::model::Gateway;
+    use switchyard_core::rate_log::RateLimitedLog;
+    use switchyard_core::store::Store;
+    use tokio::sync::watch;
+    use tokio_util::sync::CancellationToken;
+
+    struct Nowhere;
+
+    #[async_trait]
+    impl FrameSink for Nowhere {
+        async fn send(&self, _frame: WireFrame) -> Result<(), TransportError> {
+            Ok(())
+        }
+    }
+
+    /// MQTT publishes as the gateway would send them, all at once, then nothing.
+    struct Broker(VecDeque<WireFrame>);
+
+    #[async_trait]
+    impl FrameSource for Broker {
+        async fn next(&mut self) -> Result<Inbound, TransportError> {
+            match self.0.pop_front() {
+                Some(wire) => Ok(Inbound::Frame(wire)),
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// An echoed set is matched to its waiting send within the send's timeout while `emit` is
+    /// stuck on a processor that has fallen behind (an inbound queue of one that nobody reads
+    /// for now), so the runtime does not resend it; the echo is still emitted, in order.
+    #[tokio::test(start_paused = true)]
+    async fn an_echo_is_matched_while_emit_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = switchyard_storage::MemoryStorage::open(dir.path(), &Default::default())
+            .await
+            .unwrap();
+        let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::new(&EmbeddedBusConfig::default()).unwrap());
+        let (inbound_tx, mut inbound_rx) = mpsc::channel::<Message>(1);
+        let acks = Arc::new(AckWaiters::default());
+        let cancel = CancellationToken::new();
+        let ctx = ProviderContext {
+            gateway: Arc::new(Gateway {
+                id: "gw".into(),
+                ..Default::default()
+            }),
+            store: Store::new(Arc::new(storage)),
+            bus,
+            cancel: cancel.clone(),
+            inbound: inbound_tx,
+            acks: acks.clone(),
+            state: Arc::new(watch::channel(None).0),
+            stats: Arc::new(GatewayStats::default()),
+            traffic: MessageLogger::off(),
+            reject_log: Arc::new(RateLimitedLog::new(std::time::Duration::from_secs(1))),
+            data_dir: Arc::new(PathBuf::from(dir.path())),
+        };
+        let settings = Settings {
+            ack_timeout: AckRequest::DEFAULT_TIMEOUT,
+            attempts: 3,
+            internal_ack: false,
+            stream_ack: false,
+            discovery_interval: None,
+            max_in_flight: 16,
+        };
+        let network = Arc::new(Network::new(
+            ctx,
+            Link::new(Arc::new(Nowhere), true),
+            settings,
+        ));
+        // The controller sent `9/1` V_STATUS=1 and waits for its echo.
+        let echoed = RawFrame::new(9, 1, super::super::protocol::Command::Set, 2, "1");
+        let waiting = acks.register(&echoed.echo_key());
+        let mut frames: VecDeque<WireFrame> = (0..3)
+            .map(|i| WireFrame::publish(format!("gw-out/{i}/1/1/0/0"), format!("2{i}")))
+            .collect();
+        frames.push_back(WireFrame::publish("gw-out/9/1/1/1/2", "1"));
+        let running = tokio::spawn(run(network, Box::new(Broker(frames))));
+
+        // The first reading fills the queue and the second's emit waits (up to INBOUND_WAIT):
+        // the echo behind them must still complete the wait within the send's timeout.
+        let matched = tokio::time::timeout(AckRequest::DEFAULT_TIMEOUT, waiting).await;
+        assert!(
+            matches!(matched, Ok(Ok(()))),
+            "the echo waited behind emit: {matched:?}"
+        );
+        assert!(AckRequest::DEFAULT_TIMEOUT < INBOUND_WAIT);
+
+        // Everything read still reaches the processor, the echo last, as a set.
+        let mut received = Vec::new();
+        while received.len() < 4 {
+            let msg = inbound_rx.recv().await.unwrap();
+            received.push((msg.node_id.clone(), msg.payloads[0].value.clone()));
+        }
+        let expected: Vec<(String, String)> = [("0", "20"), ("1", "21"), ("2", "22"), ("9", "1")]
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(received, expected);
+        cancel.cancel();
+        running.await.unwrap().unwrap();
     }
 }
