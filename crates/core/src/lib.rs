@@ -19,6 +19,7 @@ pub mod service_filter;
 pub mod sleeping_queue;
 pub mod storage;
 pub mod store;
+pub mod timestamp;
 pub mod topics;
 pub mod value;
 

@@ -78,6 +78,7 @@ pub struct Message {
     pub is_received: bool,
     pub is_ack_enabled: bool,
     pub is_sleep_node: bool,
+    #[serde(with = "crate::timestamp::opt")]
     pub timestamp: Option<DateTime<Utc>>,
     /// How long a message may wait in a sleeping queue (duration string).
     pub validity: String,

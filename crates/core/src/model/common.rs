@@ -24,6 +24,7 @@ pub enum Status {
 pub struct State {
     pub status: Status,
     pub message: String,
+    #[serde(with = "crate::timestamp::opt")]
     pub since: Option<DateTime<Utc>>,
 }
 

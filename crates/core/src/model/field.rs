@@ -81,6 +81,7 @@ pub struct FieldValue {
     pub value: serde_json::Value,
     /// True when the value was reported by the device, false when it was set by the controller.
     pub is_received: bool,
+    #[serde(with = "crate::timestamp::opt")]
     pub timestamp: Option<DateTime<Utc>>,
 }
 
@@ -102,7 +103,10 @@ pub struct Field {
     pub unit: String,
     pub labels: Labels,
     pub others: Others,
+    #[serde(with = "crate::timestamp::opt")]
     pub no_change_since: Option<DateTime<Utc>>,
+    #[serde(with = "crate::timestamp::opt")]
     pub last_seen: Option<DateTime<Utc>>,
+    #[serde(with = "crate::timestamp::opt")]
     pub modified_on: Option<DateTime<Utc>>,
 }

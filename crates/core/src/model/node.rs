@@ -13,7 +13,9 @@ pub struct Node {
     pub labels: Labels,
     pub others: Others,
     pub state: State,
+    #[serde(with = "crate::timestamp::opt")]
     pub last_seen: Option<DateTime<Utc>>,
+    #[serde(with = "crate::timestamp::opt")]
     pub modified_on: Option<DateTime<Utc>>,
 }
 

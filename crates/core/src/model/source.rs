@@ -13,6 +13,8 @@ pub struct Source {
     pub name: String,
     pub labels: Labels,
     pub others: Others,
+    #[serde(with = "crate::timestamp::opt")]
     pub last_seen: Option<DateTime<Utc>>,
+    #[serde(with = "crate::timestamp::opt")]
     pub modified_on: Option<DateTime<Utc>>,
 }
