@@ -19,6 +19,7 @@ use crate::transport::{FrameSource, Inbound, RawFrame as WireFrame};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, interval_at};
+use tokio_util::sync::CancellationToken;
 
 /// How much of a rejected frame a log line quotes.
 const QUOTE_CHARS: usize = 64;
@@ -33,10 +34,16 @@ pub(crate) async fn run(
     source: Box<dyn FrameSource>,
 ) -> Result<(), GatewayError> {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
-    // When the reader ends (a lost connection) the handler still hands over what was read (each
-    // frame's emit waits at most `INBOUND_WAIT`, as before), then ends; a cancellation (a stop or
-    // restart) ends both at once.
-    let (read, ()) = tokio::join!(read(&network, source, tx), handle(&network, rx));
+    // When the reader ends (a lost connection) the handler still hands over what was read, for
+    // at most `DRAIN_LIMIT`, then drops the rest (counted as inbound drops) so the gateway
+    // restarts soon; a cancellation (a stop or restart) ends both at once.
+    let reader_done = CancellationToken::new();
+    let reading = async {
+        let r = read(&network, source, tx).await;
+        reader_done.cancel();
+        r
+    };
+    let (read, ()) = tokio::join!(reading, handle(&network, rx, &reader_done));
     read
 }
 
@@ -78,17 +85,45 @@ async fn read(
     }
 }
 
-async fn handle(network: &Network, mut rx: mpsc::Receiver<RawFrame>) {
+/// How long frames already read are still handed over after the connection is lost. Without
+/// a bound a stuck processor (each emit waiting `INBOUND_WAIT`) would hold the restart for up to
+/// `READ_AHEAD` seconds.
+pub(crate) const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn handle(
+    network: &Network,
+    mut rx: mpsc::Receiver<RawFrame>,
+    reader_done: &CancellationToken,
+) {
     let cancel = network.ctx.cancel().clone();
+    let mut drain_until: Option<Instant> = None;
     let mut discovery = network
         .settings
         .discovery_interval
         .map(|every| interval_at(Instant::now() + every, every));
     let mut purge = interval_at(Instant::now() + PURGE_INTERVAL, PURGE_INTERVAL);
     loop {
+        if drain_until.is_none() && reader_done.is_cancelled() {
+            drain_until = Some(Instant::now() + DRAIN_LIMIT);
+        }
         tokio::select! {
             _ = cancel.cancelled() => return,
             frame = rx.recv() => match frame {
+                Some(frame) if drain_until.is_some_and(|end| Instant::now() >= end) => {
+                    drop(frame);
+                    let mut dropped = 1u64;
+                    while rx.try_recv().is_ok() {
+                        dropped += 1;
+                    }
+                    for _ in 0..dropped {
+                        network.ctx.stats.add_inbound_dropped();
+                    }
+                    tracing::warn!(
+                        gateway = %network.gateway_id(), dropped,
+                        "connection lost with readings not yet handed over; dropped them to restart"
+                    );
+                    return;
+                }
                 Some(frame) => network.receive(&frame).await,
                 None => return,
             },
@@ -193,19 +228,26 @@ mod tests {
         }
     }
 
-    /// An echoed set is matched to its waiting send within the send's timeout while `emit` is
-    /// stuck on a processor that has fallen behind (an inbound queue of one that nobody reads
-    /// for now), so the runtime does not resend it; the echo is still emitted, in order.
-    #[tokio::test(start_paused = true)]
-    async fn an_echo_is_matched_while_emit_waits() {
+    struct Setup {
+        network: Arc<Network>,
+        inbound_rx: mpsc::Receiver<Message>,
+        acks: Arc<AckWaiters>,
+        cancel: CancellationToken,
+        stats: Arc<GatewayStats>,
+        _dir: tempfile::TempDir,
+    }
+
+    /// A MySensors network whose processor queue holds one message that nobody reads for now.
+    async fn setup() -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let storage = switchyard_storage::MemoryStorage::open(dir.path(), &Default::default())
             .await
             .unwrap();
         let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::new(&EmbeddedBusConfig::default()).unwrap());
-        let (inbound_tx, mut inbound_rx) = mpsc::channel::<Message>(1);
+        let (inbound_tx, inbound_rx) = mpsc::channel::<Message>(1);
         let acks = Arc::new(AckWaiters::default());
         let cancel = CancellationToken::new();
+        let stats = Arc::new(GatewayStats::default());
         let ctx = ProviderContext {
             gateway: Arc::new(Gateway {
                 id: "gw".into(),
@@ -217,7 +259,7 @@ mod tests {
             inbound: inbound_tx,
             acks: acks.clone(),
             state: Arc::new(watch::channel(None).0),
-            stats: Arc::new(GatewayStats::default()),
+            stats: stats.clone(),
             traffic: MessageLogger::off(),
             reject_log: Arc::new(RateLimitedLog::new(std::time::Duration::from_secs(1))),
             data_dir: Arc::new(PathBuf::from(dir.path())),
@@ -235,6 +277,68 @@ mod tests {
             Link::new(Arc::new(Nowhere), true),
             settings,
         ));
+        Setup {
+            network,
+            inbound_rx,
+            acks,
+            cancel,
+            stats,
+            _dir: dir,
+        }
+    }
+
+    /// Frames, then the connection lost.
+    struct Lost(VecDeque<WireFrame>);
+
+    #[async_trait]
+    impl FrameSource for Lost {
+        async fn next(&mut self) -> Result<Inbound, TransportError> {
+            match self.0.pop_front() {
+                Some(wire) => Ok(Inbound::Frame(wire)),
+                None => Err(TransportError::Lost("test".into())),
+            }
+        }
+    }
+
+    /// A lost connection ends the loop within `DRAIN_LIMIT` even though the processor takes
+    /// nothing (each emit would wait `INBOUND_WAIT`): what was read and not handed over is
+    /// dropped and counted, so the gateway restarts soon.
+    #[tokio::test(start_paused = true)]
+    async fn a_lost_connection_drains_for_a_bounded_time() {
+        let Setup {
+            network,
+            inbound_rx: _inbound_rx,
+            cancel: _cancel,
+            stats,
+            ..
+        } = setup().await;
+        let frames: VecDeque<WireFrame> = (0..20)
+            .map(|i| WireFrame::publish(format!("gw-out/{i}/1/1/0/0"), "20"))
+            .collect();
+        let started = Instant::now();
+        let ended = tokio::time::timeout(
+            DRAIN_LIMIT + INBOUND_WAIT * 2,
+            run(network, Box::new(Lost(frames))),
+        )
+        .await;
+        assert!(matches!(ended, Ok(Err(_))), "{ended:?}");
+        assert!(Instant::now() - started <= DRAIN_LIMIT + INBOUND_WAIT);
+        let dropped = stats.snapshot().inbound_dropped;
+        assert!(dropped >= 10, "dropped {dropped} of 20");
+    }
+
+    /// An echoed set is matched to its waiting send within the send's timeout while `emit` is
+    /// stuck on a processor that has fallen behind (an inbound queue of one that nobody reads
+    /// for now), so the runtime does not resend it; the echo is still emitted, in order.
+    #[tokio::test(start_paused = true)]
+    async fn an_echo_is_matched_while_emit_waits() {
+        let Setup {
+            network,
+            mut inbound_rx,
+            acks,
+            cancel,
+            ..
+        } = setup().await;
         // The controller sent `9/1` V_STATUS=1 and waits for its echo.
         let echoed = RawFrame::new(9, 1, super::super::protocol::Command::Set, 2, "1");
         let waiting = acks.register(&echoed.echo_key());
