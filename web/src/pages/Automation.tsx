@@ -643,10 +643,10 @@ const HANDLER_TYPES: Record<string, Setting[]> = {
     { key: 'qos', label: 'QoS', kind: 'select', options: ['0', '1', '2'] },
   ],
   backup: [
-    { key: 'prefix', label: 'File prefix', kind: 'text' },
-    { key: 'targetDirectory', label: 'Folder in backups', kind: 'text' },
+    { key: 'prefix', label: 'File prefix', kind: 'text', placeholder: 'scheduled_backup' },
+    { key: 'targetDirectory', label: 'Folder in backups', kind: 'text', hint: 'empty: listed on the Backup page' },
     { key: 'retentionCount', label: 'Keep', kind: 'number', placeholder: '10' },
-    { key: 'storageExportType', label: 'Format', kind: 'select', options: ['json', 'yaml'] },
+    { key: 'includeMetrics', label: 'Include the metric history', kind: 'bool' },
   ],
 };
 
