@@ -34,6 +34,10 @@ use switchyard_core::metrics::{
 use tokio::task::{JoinHandle, spawn_blocking};
 use tokio_util::sync::CancellationToken;
 
+/// redb's page cache (its default is 1 GiB, which under 1k msg/s grew RSS by ~40 MB; reads it
+/// misses come from the operating system's page cache). Figures: docs/benchmarks.md.
+const PAGE_CACHE: usize = 4 << 20;
+
 /// How long a reopen waits for queries that still hold the old file handle.
 const REOPEN_WAIT: Duration = Duration::from_secs(5);
 
@@ -123,7 +127,9 @@ fn open_database(path: &Path) -> Result<Database, EmbeddedError> {
             source,
         })?;
     }
-    let db = Database::create(path)?;
+    let db = Database::builder()
+        .set_cache_size(PAGE_CACHE)
+        .create(path)?;
     // Created up front so that readers never meet a missing table.
     let txn = db.begin_write()?;
     txn.open_table(tables::SERIES)?;
