@@ -15,6 +15,7 @@ pub mod pushdown;
 pub mod quick_id;
 pub mod rate_log;
 pub mod resource;
+pub mod secret_key;
 pub mod service_filter;
 pub mod sleeping_queue;
 pub mod storage;

@@ -1,8 +1,8 @@
 //! Secrets in provider, handler, task and schedule configs (the keys the API masks: passwords,
 //! tokens, keys) are encrypted before they reach the storage backend, so the database file,
-//! PostgreSQL rows and memory dumps never hold them in clear. AES-256-GCM (ring) with a random
-//! 96-bit nonce per value; the key is 32 random bytes in `<data_dir>/secret.key` (hex, mode
-//! 0600), made on first start. A stored value reads `sy-enc:v1:<hex nonce+ciphertext+tag>`.
+//! PostgreSQL rows and memory dumps never hold them in clear, sealed with the server's
+//! `<data_dir>/secret.key` ([`switchyard_core::secret_key`]: AES-256-GCM, a random nonce per
+//! value, made on first start). A stored value reads `sy-enc:v1:<hex nonce+ciphertext+tag>`.
 //!
 //! Reads decrypt, so the services and the API (which masks them again) see what was written.
 //! Values stored in clear (before this existed, or by an older `storage` tool) are read as they
@@ -14,59 +14,32 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use switchyard_api::secrets::{is_secret_key, provider_secret_keys, secret_roots};
 use switchyard_core::EntityKind;
 use switchyard_core::filter::{Filter, Page, Query};
+use switchyard_core::secret_key::SecretKey;
 use switchyard_core::storage::{Snapshot, Storage, StorageError, WriteOp};
 
-const PREFIX: &str = "sy-enc:v1:";
-pub const KEY_FILE: &str = "secret.key";
+pub use switchyard_core::secret_key::KEY_FILE;
+use switchyard_core::secret_key::PREFIX;
 
 pub struct Sealed {
     inner: Arc<dyn Storage>,
-    key: LessSafeKey,
-    rng: SystemRandom,
+    key: SecretKey,
 }
 
 /// Reads `<data_dir>/secret.key`, or makes one.
 pub fn load_or_create_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
-    let path = data_dir.join(KEY_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let bytes = decode_hex(text.trim())
-                .filter(|b| b.len() == 32)
-                .with_context(|| format!("{}: expected 64 hex digits", path.display()))?;
-            let mut key = [0u8; 32];
-            key.copy_from_slice(&bytes);
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            SystemRandom::new()
-                .fill(&mut key)
-                .map_err(|_| anyhow::anyhow!("no random numbers for the secret key"))?;
-            write_private(&path, &encode_hex(&key))
-                .with_context(|| format!("writing {}", path.display()))?;
-            tracing::info!(file = %path.display(), "created the key that encrypts stored secrets; back it up with the data");
-            Ok(key)
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
+    Ok(switchyard_core::secret_key::load_or_create_bytes(data_dir)?)
 }
 
 /// Reads `<data_dir>/secret.key` if it is there: a source store without one holds no sealed
 /// secrets, and reading it must not leave a key behind.
 pub fn load_key(data_dir: &Path) -> anyhow::Result<Option<[u8; 32]>> {
-    if data_dir.join(KEY_FILE).exists() {
-        load_or_create_key(data_dir).map(Some)
-    } else {
-        Ok(None)
-    }
+    Ok(switchyard_core::secret_key::load_bytes(data_dir)?)
 }
 
 /// `storage` opened with the key of `data_dir` (made there if missing; the directory too).
@@ -77,71 +50,22 @@ pub fn seal(storage: Arc<dyn Storage>, data_dir: &Path) -> anyhow::Result<Arc<Se
     Ok(Sealed::new(storage, &key))
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
-
 impl Sealed {
     pub fn new(inner: Arc<dyn Storage>, key: &[u8; 32]) -> Arc<Self> {
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key"));
         Arc::new(Sealed {
             inner,
-            key,
-            rng: SystemRandom::new(),
+            key: SecretKey::from_bytes(key),
         })
     }
 
     fn seal_text(&self, plain: &str) -> Result<String, StorageError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| StorageError::Backend("no random numbers to encrypt a secret".into()))?;
-        let mut data = plain.as_bytes().to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
-            .map_err(|_| StorageError::Backend("encrypting a secret failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        Ok(format!("{PREFIX}{}", encode_hex(&out)))
+            .seal_text(plain)
+            .map_err(|e| StorageError::Backend(format!("encrypting a secret: {e}")))
     }
 
     fn open_text(&self, stored: &str) -> Option<String> {
-        let bytes = decode_hex(stored.strip_prefix(PREFIX)?)?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut data = sealed.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::empty(), &mut data)
-            .ok()?;
-        String::from_utf8(plain.to_vec()).ok()
+        self.key.open_text(stored)
     }
 
     /// Walks the secret parts of `doc`, encrypting (`seal`) or decrypting each secret string;

@@ -9,111 +9,48 @@
 //! `secret.key` the restore is refused (the data untouched) with an error that says to put the
 //! old server's `secret.key` in the data directory. Keep `secret.key` with your backups.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::Path;
+use switchyard_core::secret_key::SecretKey;
 use switchyard_core::storage::Snapshot;
 
 use crate::secrets::{is_secret_key, provider_secret_keys, secret_roots};
 
-pub const PREFIX: &str = "sy-enc:v1:";
+pub use switchyard_core::secret_key::{KEY_FILE, PREFIX};
 /// What the manifest says about how secrets are carried.
 pub const ENCRYPTION: &str = "sy-enc:v1";
-pub const KEY_FILE: &str = "secret.key";
 
+/// The server's key ([`SecretKey`]) applied to the secrets of a whole snapshot.
 pub struct ArchiveKey {
-    key: LessSafeKey,
-    id: String,
-    rng: SystemRandom,
+    key: SecretKey,
 }
 
 impl ArchiveKey {
     pub fn new(bytes: &[u8; 32]) -> ArchiveKey {
-        let mut h = Sha256::new();
-        h.update(b"switchyard secret.key id\0");
-        h.update(bytes);
-        let id = h.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        // A 32-byte key is what AES-256 takes; `new` cannot fail on it.
-        let key = match UnboundKey::new(&AES_256_GCM, bytes) {
-            Ok(k) => LessSafeKey::new(k),
-            Err(_) => unreachable!("AES-256 takes a 32-byte key"),
-        };
         ArchiveKey {
-            key,
-            id,
-            rng: SystemRandom::new(),
+            key: SecretKey::from_bytes(bytes),
         }
     }
 
     /// The server's key from `<data_dir>/secret.key`; made (as the server does at its first
     /// start) when there is none yet.
     pub fn load_or_create(data_dir: &Path) -> Result<ArchiveKey, String> {
-        let path = data_dir.join(KEY_FILE);
-        for _ in 0..2 {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    let bytes = decode_hex(text.trim())
-                        .filter(|b| b.len() == 32)
-                        .ok_or_else(|| format!("{}: expected 64 hex digits", path.display()))?;
-                    let mut key = [0u8; 32];
-                    key.copy_from_slice(&bytes);
-                    return Ok(ArchiveKey::new(&key));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let mut key = [0u8; 32];
-                    SystemRandom::new()
-                        .fill(&mut key)
-                        .map_err(|_| "no random numbers for the secret key".to_string())?;
-                    match write_private(&path, &encode_hex(&key)) {
-                        Ok(()) => return Ok(ArchiveKey::new(&key)),
-                        // Made by someone else meanwhile: read theirs.
-                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                        Err(e) => return Err(format!("writing {}: {e}", path.display())),
-                    }
-                }
-                Err(e) => return Err(format!("reading {}: {e}", path.display())),
-            }
-        }
-        Err(format!("{}: could not be read or made", path.display()))
+        SecretKey::load_or_create(data_dir)
+            .map(|key| ArchiveKey { key })
+            .map_err(|e| e.to_string())
     }
 
     /// Names the key without revealing it.
     pub fn id(&self) -> &str {
-        &self.id
+        self.key.id()
     }
 
     fn seal_text(&self, plain: &str) -> Result<String, String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| "no random numbers to encrypt a secret".to_string())?;
-        let mut data = plain.as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
-            .map_err(|_| "encrypting a secret failed".to_string())?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        Ok(format!("{PREFIX}{}", encode_hex(&out)))
+        self.key.seal_text(plain).map_err(|e| e.to_string())
     }
 
     fn open_text(&self, stored: &str) -> Option<String> {
-        let bytes = decode_hex(stored.strip_prefix(PREFIX)?)?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut data = sealed.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::empty(), &mut data)
-            .ok()?;
-        String::from_utf8(plain.to_vec()).ok()
+        self.key.open_text(stored)
     }
 
     /// Encrypts every secret of `snapshot` (values already in `sy-enc:v1:` form — ones the
@@ -211,34 +148,6 @@ fn walk(v: &mut Value, f: &mut dyn FnMut(&mut String) -> Result<(), String>) -> 
         _ => {}
     }
     Ok(())
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,14 +9,10 @@
 //! digits, 0600); a data directory without one (the server makes it on its first start) gets
 //! one in that format. Files are written owner-only through a temporary file and a rename.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use switchyard_core::secret_key::{KEY_FILE, SecretKey, SecretKeyError};
 use thiserror::Error;
-
-const PREFIX: &str = "sy-enc:v1:";
-const KEY_LEN: usize = 32;
 
 #[derive(Debug, Error)]
 pub enum AppKeyError {
@@ -80,77 +76,40 @@ impl AppKeyFile {
         };
         let key = self.secret(false)?;
         let corrupt = || AppKeyError::Corrupt(path.clone());
-        let sealed = text
-            .trim()
-            .strip_prefix(PREFIX)
-            .and_then(decode_hex)
-            .filter(|b| b.len() > NONCE_LEN)
-            .ok_or_else(corrupt)?;
-        let (nonce, rest) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| corrupt())?;
-        let mut rest = rest.to_vec();
         let plain = key
-            .open_in_place(nonce, Aad::from(self.gateway.as_bytes()), &mut rest)
-            .map_err(|_| corrupt())?;
-        serde_json::from_slice(plain)
+            .open(text.trim(), self.gateway.as_bytes())
+            .ok_or_else(corrupt)?;
+        serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|_| corrupt())
     }
 
     pub fn store(&self, app_key: &AppKey) -> Result<(), AppKeyError> {
         let key = self.secret(true)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
+        let data = serde_json::to_vec(app_key).map_err(|_| AppKeyError::Random)?;
+        let sealed = key
+            .seal(&data, self.gateway.as_bytes())
             .map_err(|_| AppKeyError::Random)?;
-        let mut data = serde_json::to_vec(app_key).map_err(|_| AppKeyError::Random)?;
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(self.gateway.as_bytes()),
-            &mut data,
-        )
-        .map_err(|_| AppKeyError::Random)?;
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&data);
-        let text = format!("{PREFIX}{}\n", encode_hex(&sealed));
-        write_private(&self.path(), text.as_bytes())
+        write_private(&self.path(), format!("{sealed}\n").as_bytes())
     }
 
     /// The server's key (`<data dir>/secret.key`), made when `create` and there is none.
-    fn secret(&self, create: bool) -> Result<LessSafeKey, AppKeyError> {
-        let path = self.data_dir.join("secret.key");
-        let bytes = match std::fs::read_to_string(&path) {
-            Ok(text) => decode_hex(text.trim())
-                .filter(|b| b.len() == KEY_LEN)
-                .ok_or_else(|| AppKeyError::Corrupt(path.clone()))?,
-            Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
-                let mut b = vec![0u8; KEY_LEN];
-                SystemRandom::new()
-                    .fill(&mut b)
-                    .map_err(|_| AppKeyError::Random)?;
-                write_private(&path, encode_hex(&b).as_bytes())?;
-                b
-            }
-            Err(source) => return Err(AppKeyError::Io { path, source }),
+    fn secret(&self, create: bool) -> Result<SecretKey, AppKeyError> {
+        let key_error = |e: SecretKeyError| match e {
+            SecretKeyError::Io { path, source } => AppKeyError::Io { path, source },
+            SecretKeyError::Malformed(path) => AppKeyError::Corrupt(path),
+            SecretKeyError::Random => AppKeyError::Random,
         };
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
-            .map_err(|_| AppKeyError::Corrupt(path.clone()))?;
-        Ok(LessSafeKey::new(unbound))
+        if create {
+            return SecretKey::load_or_create(&self.data_dir).map_err(key_error);
+        }
+        SecretKey::load(&self.data_dir)
+            .map_err(key_error)?
+            .ok_or_else(|| AppKeyError::Io {
+                path: self.data_dir.join(KEY_FILE),
+                source: std::io::ErrorKind::NotFound.into(),
+            })
     }
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// Writes `bytes` to `path` readable by the owner only, replacing it whole.
@@ -182,6 +141,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppKeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_core::secret_key::{PREFIX, decode_hex};
 
     #[test]
     fn stored_sealed_and_bound_to_the_gateway() {
