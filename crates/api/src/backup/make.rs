@@ -167,8 +167,8 @@ pub async fn make(
     })
 }
 
-/// Removes the oldest archives in `dir` whose names start with `prefix_`, keeping `keep` (at
-/// least one). Names end in a sortable time, so name order is age order. Returns the removed.
+/// Removes the oldest archives in `dir` named `<prefix>_<date>…` ([`new_id`]), keeping `keep`
+/// (at least one). Names end in a sortable time, so name order is age order. Returns the removed.
 pub async fn prune(dir: &Path, prefix: &str, keep: usize) -> Result<Vec<String>, MakeError> {
     let start = format!("{prefix}_");
     let mut ours = Vec::new();
@@ -183,7 +183,12 @@ pub async fn prune(dir: &Path, prefix: &str, keep: usize) -> Result<Vec<String>,
         .map_err(|e| io("reading the backup directory", e))?
     {
         let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with(&start) && name.ends_with(archive::SUFFIX) {
+        // `<prefix>_<date>…`: another prefix that merely starts with this one (`a` and `a_b`)
+        // is not ours.
+        let ours_by_name = name
+            .strip_prefix(&start)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        if ours_by_name && name.ends_with(archive::SUFFIX) {
             ours.push(name);
         }
     }
@@ -196,4 +201,28 @@ pub async fn prune(dir: &Path, prefix: &str, keep: usize) -> Result<Vec<String>,
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn prune_keeps_the_newest_of_its_own_prefix_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a_20260101_000000_aaaaaa.zip",
+            "a_20260102_000000_aaaaaa.zip",
+            "a_20260103_000000_aaaaaa.zip",
+            "a_b_20260101_000000_aaaaaa.zip",
+            "a_20260101_000000_aaaaaa.txt",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let removed = prune(dir.path(), "a", 2).await.unwrap();
+        assert_eq!(removed, vec!["a_20260101_000000_aaaaaa.zip".to_string()]);
+        assert!(dir.path().join("a_b_20260101_000000_aaaaaa.zip").exists());
+        assert!(dir.path().join("a_20260101_000000_aaaaaa.txt").exists());
+        assert!(new_id("a").starts_with("a_2"));
+    }
 }
