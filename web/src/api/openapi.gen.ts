@@ -1547,7 +1547,10 @@ export interface operations {
     };
     post_api_backup_run: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: add the metric history (or the body {"includeMetrics": true}) */
+                metrics?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
