@@ -211,22 +211,7 @@ async fn hue_bridge_through_the_binary() {
 
     // At rest: no file of the data directory holds the app key in clear (it was sealed like
     // other secrets, and the server used it decrypted all along).
-    let mut files = vec![dir.path().to_path_buf()];
-    let mut checked = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        checked += 1;
-        assert!(
-            !bytes
-                .windows(HUE_USER.len())
-                .any(|w| w == HUE_USER.as_bytes()),
-            "{} holds the Hue app key in clear",
-            path.display()
-        );
-    }
+    let (checked, found) = crate::support::files_holding(dir.path(), &[HUE_USER]);
+    assert!(found.is_empty(), "the Hue app key in clear: {found:?}");
     assert!(checked >= 2, "the store and the key file were checked");
 }

@@ -224,23 +224,9 @@ async fn secrets_stay_out_of_logs_answers_and_files() {
     }
     assert!(s.terminate().await.success());
     // At rest: no file in the data directory holds either secret in clear.
-    let mut files = vec![dir.path().to_path_buf()];
-    let mut checked = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        checked += 1;
-        for secret in [&mqtt_secret, &smtp_secret] {
-            assert!(
-                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-                "{} holds a secret in clear",
-                path.display()
-            );
-        }
-    }
+    let (checked, found) =
+        crate::support::files_holding(dir.path(), &[mqtt_secret.as_str(), smtp_secret.as_str()]);
+    assert!(found.is_empty(), "a secret in clear: {found:?}");
     assert!(checked >= 2, "the store and the key file were checked");
     assert!(dir.path().join("secret.key").exists());
 }
