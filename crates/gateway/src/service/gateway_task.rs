@@ -12,11 +12,12 @@ use crate::message_logger::{MessageLogger, MessageLoggerConfig};
 use crate::provider::{Provider, ProviderConfig, ProviderState};
 use crate::sleeping_queue::SleepingQueue;
 use crate::stats::GatewayStats;
+use bytes::Bytes;
 use chrono::Utc;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::bus::{Bus, BusExt};
+use switchyard_core::bus::{Bus, BusError};
 use switchyard_core::model::{Gateway, Status};
 use switchyard_core::rate_log::RateLimitedLog;
 use switchyard_core::{Message, topics};
@@ -282,7 +283,7 @@ fn ended_state(r: Result<Result<(), GatewayError>, tokio::task::JoinError>) -> (
 
 /// Publishes what providers emit to the processor, stamped with the gateway. Ends when every
 /// sender (the runtime's and the providers' contexts) is gone, after sending what is queued.
-async fn publish_inbound(
+pub(crate) async fn publish_inbound(
     bus: Arc<dyn Bus>,
     gateway_id: String,
     mut rx: mpsc::Receiver<Message>,
@@ -290,12 +291,18 @@ async fn publish_inbound(
     log: Arc<RateLimitedLog>,
 ) {
     while let Some(mut msg) = rx.recv().await {
-        msg.gateway_id.clone_from(&gateway_id);
+        if msg.gateway_id != gateway_id {
+            msg.gateway_id.clone_from(&gateway_id);
+        }
         msg.is_received = true;
         if msg.timestamp.is_none() {
             msg.timestamp = Some(Utc::now());
         }
-        match bus.publish_json(topics::TO_PROCESSOR, &msg).await {
+        let published = match msg.encode() {
+            Ok(bytes) => bus.publish(topics::TO_PROCESSOR, Bytes::from(bytes)).await,
+            Err(e) => Err(BusError::Encode(e.to_string())),
+        };
+        match published {
             Ok(()) => stats.add_received(),
             Err(e) => {
                 stats.add_inbound_dropped();

@@ -20,6 +20,8 @@ mod outbound;
 mod state;
 
 pub use backoff::{MAX_BACKOFF, MIN_RECONNECT_DELAY, restart_delay};
+#[cfg(test)]
+pub(crate) use gateway_task::publish_inbound;
 pub use outbound::OUTBOUND_QUEUE_CAPACITY;
 
 use crate::error::GatewayError;

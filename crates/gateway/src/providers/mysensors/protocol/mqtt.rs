@@ -8,13 +8,15 @@ use super::line::{RawFrame, frame_from_fields, utf8};
 /// Parses a message a MySensors MQTT gateway published. The body follows the line rules (UTF-8,
 /// no line breaks, length bounds) so that every frame can also be written as a line.
 pub fn parse_mqtt(topic: &str, body: &[u8]) -> Result<RawFrame, ProtocolError> {
-    let segments: Vec<&str> = topic.rsplitn(6, '/').collect();
-    let found = topic.split('/').count();
-    match segments.as_slice() {
-        [type_code, ack, command, child, node, ..] => {
+    let mut segments = topic.rsplitn(6, '/');
+    let mut next = || segments.next();
+    match (next(), next(), next(), next(), next()) {
+        (Some(type_code), Some(ack), Some(command), Some(child), Some(node)) => {
             frame_from_fields([node, child, command, ack, type_code], utf8(body)?)
         }
-        _ => Err(ProtocolError::TopicSegments { found }),
+        _ => Err(ProtocolError::TopicSegments {
+            found: topic.split('/').count(),
+        }),
     }
 }
 
