@@ -57,14 +57,15 @@ impl CompiledEventFilter {
     }
 
     pub fn matches(&self, e: &Event) -> bool {
-        WATCHABLE.contains(&e.entity_type)
-            && (self.event_types.is_empty()
-                || self.event_types.iter().any(|t| t == e.event_type.as_str()))
+        self.may_match(e.entity_type, e.event_type.as_str()) && self.query.matches(&e.entity)
+    }
+
+    /// Whether an event of this kind and type could match, judged without the entity: what the
+    /// task service checks on an event's subject before it decodes the event.
+    pub fn may_match(&self, kind: EntityKind, event_type: &str) -> bool {
+        WATCHABLE.contains(&kind)
+            && (self.event_types.is_empty() || self.event_types.iter().any(|t| t == event_type))
             && (self.entity_types.is_empty()
-                || self
-                    .entity_types
-                    .iter()
-                    .any(|t| t == e.entity_type.as_str()))
-            && self.query.matches(&e.entity)
+                || self.entity_types.iter().any(|t| t == kind.as_str()))
     }
 }

@@ -61,6 +61,10 @@ impl TaskService {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 Some(m) = events.next() => {
+                    let filters = running.values().filter_map(|r| r.filter.as_ref());
+                    if !worth_decoding(&m.subject, filters) {
+                        continue;
+                    }
                     let Ok(e) = m.json::<Event>() else { continue };
                     if e.entity_type == EntityKind::Task {
                         self.on_task_event(&mut running, e).await;
@@ -180,10 +184,87 @@ impl TaskService {
     }
 }
 
+/// Whether an event on `subject` (`event.<kind>.<type>`) can concern this service: a task's own
+/// event (its configuration changed), or one some running task's filter may match. Everything
+/// else is skipped before decoding: most events are field updates no task watches, and decoding
+/// each of them was a seventh of the server's CPU under ingest (fleet S1 profile). A subject that
+/// does not parse is decoded, so nothing is skipped by mistake.
+fn worth_decoding<'a>(
+    subject: &str,
+    mut filters: impl Iterator<Item = &'a CompiledEventFilter>,
+) -> bool {
+    let mut parts = subject.strip_prefix("event.").unwrap_or("").split('.');
+    let (Some(kind), Some(event_type), None) = (parts.next(), parts.next(), parts.next()) else {
+        return true;
+    };
+    let Ok(kind) = kind.parse::<EntityKind>() else {
+        return true;
+    };
+    kind == EntityKind::Task || filters.any(|f| f.may_match(kind, event_type))
+}
+
 async fn stop(running: &mut HashMap<String, Running>, id: &str) {
     if let Some(r) = running.remove(id) {
         r.cancel.cancel();
         drop(r.tx);
         crate::run_end::finish(r.join).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::model::EventFilter;
+
+    fn filter(entity_types: &[&str], event_types: &[&str]) -> CompiledEventFilter {
+        let f = EventFilter {
+            entity_types: entity_types.iter().map(|s| s.to_string()).collect(),
+            event_types: event_types.iter().map(|s| s.to_string()).collect(),
+            ..EventFilter::default()
+        };
+        CompiledEventFilter::new(&f).expect("valid filter")
+    }
+
+    #[test]
+    fn events_no_task_watches_are_not_decoded() {
+        assert!(!worth_decoding("event.field.updated", std::iter::empty()));
+        let node_only = filter(&["node"], &[]);
+        assert!(!worth_decoding(
+            "event.field.updated",
+            [&node_only].into_iter()
+        ));
+        let created = filter(&["field"], &["created"]);
+        assert!(!worth_decoding(
+            "event.field.updated",
+            [&created].into_iter()
+        ));
+        // Never a kind tasks may not watch, whatever the filter says.
+        let any = filter(&[], &[]);
+        assert!(!worth_decoding("event.handler.updated", [&any].into_iter()));
+    }
+
+    #[test]
+    fn events_a_task_may_want_are_decoded() {
+        assert!(worth_decoding("event.task.updated", std::iter::empty()));
+        let any = filter(&[], &[]);
+        assert!(worth_decoding("event.field.updated", [&any].into_iter()));
+        let node_only = filter(&["node"], &[]);
+        let field_updated = filter(&["field"], &["updated"]);
+        assert!(worth_decoding(
+            "event.field.updated",
+            [&node_only, &field_updated].into_iter()
+        ));
+    }
+
+    #[test]
+    fn subjects_that_do_not_parse_are_decoded() {
+        for s in [
+            "event.field",
+            "event.nothing.updated",
+            "events.x.y",
+            "event.field.updated.x",
+        ] {
+            assert!(worth_decoding(s, std::iter::empty()), "{s}");
+        }
     }
 }
