@@ -139,6 +139,11 @@ impl WsHub {
     }
 
     fn dispatch(&self, msg: &BusMessage) {
+        // The hub stays subscribed once a console has connected; with none connected now, an
+        // event is not worth even reading its head.
+        if self.clients.read().is_empty() {
+            return;
+        }
         let Ok(head) = serde_json::from_slice::<EventHead>(&msg.payload) else {
             tracing::debug!(subject = %msg.subject, "websocket hub: not an event, skipped");
             return;
