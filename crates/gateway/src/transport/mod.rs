@@ -145,6 +145,19 @@ pub(crate) fn duration_setting(
     }
 }
 
+/// A sink that accepts every frame and sends it nowhere: for tests of what sits above a
+/// transport.
+#[cfg(test)]
+pub(crate) struct Nowhere;
+
+#[cfg(test)]
+#[async_trait]
+impl FrameSink for Nowhere {
+    async fn send(&self, _frame: RawFrame) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -193,7 +193,7 @@ mod tests {
     use crate::providers::mysensors::config::Settings;
     use crate::providers::mysensors::link::Link;
     use crate::stats::GatewayStats;
-    use crate::transport::FrameSink;
+    use crate::transport::Nowhere;
     use async_trait::async_trait;
     use std::collections::VecDeque;
     use std::path::PathBuf;
@@ -205,15 +205,6 @@ mod tests {
     use switchyard_core::store::Store;
     use tokio::sync::watch;
     use tokio_util::sync::CancellationToken;
-
-    struct Nowhere;
-
-    #[async_trait]
-    impl FrameSink for Nowhere {
-        async fn send(&self, _frame: WireFrame) -> Result<(), TransportError> {
-            Ok(())
-        }
-    }
 
     /// MQTT publishes as the gateway would send them, all at once, then nothing.
     struct Broker(VecDeque<WireFrame>);

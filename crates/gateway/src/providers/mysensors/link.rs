@@ -42,18 +42,8 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::TransportError;
     use crate::providers::mysensors::protocol::Command;
-    use async_trait::async_trait;
-
-    struct Nowhere;
-
-    #[async_trait]
-    impl FrameSink for Nowhere {
-        async fn send(&self, _frame: WireFrame) -> Result<(), TransportError> {
-            Ok(())
-        }
-    }
+    use crate::transport::Nowhere;
 
     #[test]
     fn lines_and_topics() {
